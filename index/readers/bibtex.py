@@ -1,0 +1,422 @@
+"""BibTeX / biblatex reader.
+
+bibtexparser v2's splitter cuts the file into blocks and recovers from broken entries; the
+rest is done here because its middlewares do not cover it: `#` concatenation, crossref/xdata
+inheritance, exact spans and the choice of venue, year and identifiers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    Entry,
+    ParsingFailedBlock,
+    String,
+)
+from bibtexparser.splitter import Splitter
+
+from papercite.index.latex import to_unicode
+from papercite.index.model import Author, Paper, Problem, ReadResult, Span
+
+# The splitter logs every broken block as a warning; we report them as Problems instead.
+logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
+
+MONTH_MACROS = {
+    "jan": "January", "feb": "February", "mar": "March", "apr": "April",
+    "may": "May", "jun": "June", "jul": "July", "aug": "August",
+    "sep": "September", "oct": "October", "nov": "November", "dec": "December",
+}
+
+# Entry types that hold data or style settings rather than a work one would cite.
+NOT_CITABLE = frozenset({"xdata", "ieeetranbstctl"})
+
+# biblatex never inherits these; we add the work's own identifiers and abstract, which would
+# be wrong on a chapter or paper (the proceedings' DOI is not the paper's DOI).
+NOT_INHERITED = frozenset({
+    "ids", "crossref", "xref", "xdata", "entryset", "entrysubtype", "execute", "label",
+    "options", "presort", "related", "relatedoptions", "relatedstring", "relatedtype",
+    "shorthand", "shorthandintro", "sortkey",
+    "abstract", "doi", "url", "eprint", "eprinttype", "eprintclass", "archiveprefix", "primaryclass",
+})
+
+
+def _renamings(parents: str, children: str, prefix: str) -> dict[tuple[str, str], dict[str, str]]:
+    fields = {"title": f"{prefix}title", "subtitle": f"{prefix}subtitle", "titleaddon": f"{prefix}titleaddon"}
+    return {(p, c): fields for p in parents.split() for c in children.split()}
+
+
+# biblatex's default inheritance rules (biblatex.def): for these (parent, child) type pairs the
+# parent's title becomes the child's booktitle / maintitle / journaltitle.
+RENAMED_ON_INHERIT = {
+    **_renamings("mvbook mvcollection mvreference mvproceedings",
+                 "book inbook bookinbook suppbook collection reference incollection inreference "
+                 "suppcollection proceedings inproceedings", "main"),
+    **_renamings("book", "inbook bookinbook suppbook", "book"),
+    **_renamings("collection reference", "incollection inreference suppcollection", "book"),
+    **_renamings("proceedings", "inproceedings", "book"),
+    **_renamings("periodical", "article suppperiodical", "journal"),
+}
+
+_IN_A_BOOK = ("booktitle", "maintitle", "journaltitle", "journal", "publisher")
+_VENUE_FIELDS_BY_TYPE = {
+    "article": ("journaltitle", "journal"),
+    **dict.fromkeys(
+        ["inproceedings", "conference", "incollection", "inbook", "inreference", "bookinbook",
+         "suppbook", "suppcollection"], _IN_A_BOOK),
+    **dict.fromkeys(["phdthesis", "mastersthesis", "thesis"], ("school", "institution")),
+    **dict.fromkeys(["techreport", "report"], ("institution", "school", "publisher")),
+    **dict.fromkeys(["book", "mvbook", "collection", "mvcollection", "proceedings", "mvproceedings",
+                     "reference", "mvreference", "manual", "booklet"],
+                    ("publisher", "organization", "institution", "howpublished")),
+    **dict.fromkeys(["misc", "online", "electronic", "www", "web", "unpublished"],
+                    ("howpublished", "journaltitle", "journal", "publisher", "organization")),
+}
+_VENUE_FALLBACK = ("journaltitle", "journal", "booktitle", "publisher", "school", "institution",
+                   "organization", "howpublished")
+
+_BRACE = re.compile(r"(?<!\\)[{}]")
+_BRACE_OR_QUOTE = re.compile(r'(?<!\\)[{}"]')
+_BARE_WORD = re.compile(r'[^\s#{"]+')
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_TEX_ESCAPE = re.compile(r"\\([_%&#$~])")
+_ARXIV_ID = r"(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)"
+_ARXIV_IN_TEXT = re.compile(r"arXiv\s*:?\s*" + _ARXIV_ID, re.IGNORECASE)
+_ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/" + _ARXIV_ID, re.IGNORECASE)
+_KEYLESS_ENTRY = re.compile(r"@\w+\s*[{(]\s*[^\s,={}()\"]+\s*=")
+_ENTRY_KEY = re.compile(r"@\w+\s*[{(]\s*([^\s,={}()\"]*)")
+
+
+def parse(text: str, source: str) -> ReadResult:
+    """Papers and problems of one BibTeX/biblatex file. Never raises: a broken entry is a
+    Problem, and so is a bug of ours or bibtexparser's (then the file yields no papers)."""
+    try:
+        return _Reader(text, source).read()
+    except Exception as err:  # noqa: BLE001 - a reader must not take the server down
+        return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read BibTeX: {err!r}")])
+
+
+@dataclass
+class _RawEntry:
+    """An entry as written: field values are still BibTeX expressions (`{..}`, `".."`, macros)."""
+
+    entry_type: str
+    key: str
+    fields: dict[str, str]
+    field_lines: dict[str, int]
+    start: int
+    end: int
+    line: int
+    column: int
+    resolved: dict[str, str] | None = field(default=None, repr=False)
+
+
+class _Positions:
+    """Offsets <-> (line, column) in code points, lines split at `\\n` like the splitter."""
+
+    def __init__(self, text: str):
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def at(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.line_starts, offset) - 1
+        return line, offset - self.line_starts[line]
+
+    def line_start(self, line: int) -> int:
+        return self.line_starts[min(max(line, 0), len(self.line_starts) - 1)]
+
+
+class _Reader:
+    def __init__(self, text: str, source: str):
+        self.text = text
+        self.source = source
+        self.positions = _Positions(text)
+        self.problems: list[Problem] = []
+        self.macros = dict(MONTH_MACROS)
+        self.undefined_macros: set[str] = set()
+        self.entries: list[_RawEntry] = []
+        self.by_exact_key: dict[str, _RawEntry] = {}
+        self.by_key: dict[str, _RawEntry] = {}  # lowercased: BibTeX matches crossref keys so
+        self.resolving: set[str] = set()
+
+    def problem(self, line: int, message: str, severity: str = "error", column: int = 0) -> None:
+        self.problems.append(Problem(source=self.source, line=line, column=column, message=message, severity=severity))
+
+    def read(self) -> ReadResult:
+        self.collect(Splitter(self.text).split().blocks)
+        papers = []
+        for entry in self.entries:
+            if entry.entry_type in NOT_CITABLE:
+                continue
+            try:
+                papers.append(self.paper(entry))
+            except Exception as err:  # noqa: BLE001 - one odd entry must not cost the others
+                self.problem(entry.line, f"cannot read entry '{entry.key}': {err!r}", column=entry.column)
+        self.problems.sort(key=lambda p: (p.line, p.column))
+        return ReadResult(papers=papers, problems=self.problems)
+
+    # --- blocks -> raw entries, @string macros, problems ---
+
+    def collect(self, blocks) -> None:
+        cursor = 0
+        for block in blocks:
+            if isinstance(block, DuplicateBlockKeyBlock):  # bibtexparser's duplicate check; we do our own
+                block = block.ignore_error_block
+            if isinstance(block, String):
+                self.macros[block.key.lower()] = self.evaluate(block.value, block.start_line)
+            elif isinstance(block, (Entry, DuplicateFieldKeyBlock, ParsingFailedBlock)):
+                start = self.locate(block, cursor)
+                cursor = start + len(block.raw)
+                if isinstance(block, Entry):
+                    self.add_entry(block, start)
+                elif isinstance(block, DuplicateFieldKeyBlock):
+                    self.add_entry(block.ignore_error_block, start)
+                else:
+                    self.report_failed(block, start)
+
+    def locate(self, block, cursor: int) -> int:
+        """Offset of the block's `@`. Its raw text is an exact slice of the input; searching
+        from its start line keeps the search short."""
+        start = self.text.find(block.raw, max(cursor, self.positions.line_start(block.start_line)))
+        return start if start >= 0 else self.text.find(block.raw, cursor)
+
+    def add_entry(self, block: Entry, start: int) -> None:
+        line, column = self.positions.at(start)
+        if not block.key:
+            self.problem(line, "entry without a citation key", column=column)
+            return
+        fields: dict[str, str] = {}
+        field_lines: dict[str, int] = {}
+        for bib_field in block.fields:
+            name = bib_field.key.lower()
+            if name in fields:
+                self.problem(bib_field.start_line, f"duplicate field '{name}' in '{block.key}'; the first value is used",
+                             severity="warning")
+                continue
+            fields[name] = bib_field.value
+            field_lines[name] = bib_field.start_line
+        first = self.by_exact_key.get(block.key)
+        if first is not None:
+            self.problem(line, f"duplicate citation key '{block.key}' (first on line {first.line + 1}); "
+                               "this entry is ignored", severity="warning", column=column)
+            return
+        entry = _RawEntry(block.entry_type, block.key, fields, field_lines, start, start + len(block.raw), line, column)
+        self.entries.append(entry)
+        self.by_exact_key[block.key] = entry
+        self.by_key.setdefault(block.key.lower(), entry)
+
+    def report_failed(self, block: ParsingFailedBlock, start: int) -> None:
+        line, column = self.positions.at(start)
+        if _KEYLESS_ENTRY.match(block.raw):
+            self.problem(line, "entry without a citation key", column=column)
+            return
+        key_match = _ENTRY_KEY.match(block.raw)
+        what = f"entry '{key_match.group(1)}'" if key_match and key_match.group(1) else block.raw.split("\n")[0][:40]
+        reason = getattr(block.error, "abort_reason", str(block.error))
+        if "end of file" in reason:
+            message = f"{what} is never closed (unbalanced braces or quotes?); it is skipped"
+        elif "Unexpected block start" in reason:
+            message = f"{what} is not closed before the next entry (unbalanced braces or quotes?); it is skipped"
+        else:
+            message = f"cannot parse {what}: {reason.strip()}; it is skipped"
+        self.problem(line, message, column=column)
+
+    # --- values ---
+
+    def evaluate(self, expression: str, line: int) -> str:
+        """A BibTeX value (`{..}`, `".."`, numbers and @string macros joined by `#`) -> its text."""
+        parts = []
+        i, n = 0, len(expression)
+        while i < n:
+            char = expression[i]
+            if char.isspace() or char == "#":
+                i += 1
+            elif char == "{" or char == '"':
+                close = _closing_delimiter(expression, i)
+                parts.append(expression[i + 1:close])
+                i = close + 1
+            else:
+                word = _BARE_WORD.match(expression, i).group()
+                parts.append(word if word.isdigit() else self.expand_macro(word, line))
+                i += len(word)
+        return "".join(parts)
+
+    def expand_macro(self, name: str, line: int) -> str:
+        """Unknown macros usually come from another file (IEEEabrv.bib): say so once, show the name."""
+        value = self.macros.get(name.lower())
+        if value is not None:
+            return value
+        if name.lower() not in self.undefined_macros:
+            self.undefined_macros.add(name.lower())
+            self.problem(line, f"@string '{name}' is not defined in this file", severity="information")
+        return name
+
+    def own_fields(self, entry: _RawEntry) -> dict[str, str]:
+        return {name: self.evaluate(value, entry.field_lines[name]) for name, value in entry.fields.items()}
+
+    def resolved_fields(self, entry: _RawEntry) -> dict[str, str]:
+        """The entry's fields with what it inherits through `xdata` and `crossref`, evaluated."""
+        if entry.resolved is not None:
+            return entry.resolved
+        fields = self.own_fields(entry)
+        self.resolving.add(entry.key)
+        for xdata_key in _key_list(fields.get("xdata", "")):
+            parent = self.parent(entry, xdata_key, "xdata")
+            if parent is not None:
+                _inherit(fields, self.resolved_fields(parent), {})
+        crossref_key = fields.get("crossref", "").strip()
+        if crossref_key:
+            parent = self.parent(entry, crossref_key, "crossref")
+            if parent is not None:
+                renamed = RENAMED_ON_INHERIT.get((parent.entry_type, entry.entry_type), {})
+                _inherit(fields, self.resolved_fields(parent), renamed)
+        self.resolving.discard(entry.key)
+        entry.resolved = fields
+        return fields
+
+    def parent(self, entry: _RawEntry, key: str, relation: str) -> _RawEntry | None:
+        parent = self.by_key.get(key.lower())
+        line = entry.field_lines.get(relation, entry.line)
+        if parent is None:
+            self.problem(line, f"{relation} '{key}' of '{entry.key}' is not in this file", severity="warning")
+        elif parent.key in self.resolving:
+            self.problem(line, f"{relation} '{key}' of '{entry.key}' leads back to itself", severity="warning")
+            return None
+        return parent
+
+    # --- raw entry -> Paper ---
+
+    def paper(self, entry: _RawEntry) -> Paper:
+        fields = self.resolved_fields(entry)
+        start_line, start_col = entry.line, entry.column
+        end_line, end_col = self.positions.at(entry.end)
+        return Paper(
+            key=entry.key,
+            title=_title(fields),
+            authors=_authors(fields.get("author") or fields.get("editor") or ""),
+            year=_year(fields),
+            venue=_venue(entry.entry_type, fields),
+            abstract=to_unicode(fields.get("abstract", "")),
+            doi=_doi(fields.get("doi", "")),
+            arxiv=_arxiv(fields),
+            url=_plain(fields.get("url", "")),
+            entry_type=entry.entry_type,
+            ids=_key_list(fields.get("ids", "")),
+            source=self.source,
+            span=Span(start_line=start_line, start_col=start_col, end_line=end_line, end_col=end_col),
+            raw=self.text[entry.start:entry.end],
+        )
+
+
+def _closing_delimiter(expression: str, opening: int) -> int:
+    """Index of the `}` or `"` closing the literal opened at `opening` (len if never closed).
+    Braces nest; a `"` only closes a quoted literal outside braces."""
+    quoted = expression[opening] == '"'
+    depth = 0 if quoted else 1
+    for mark in (_BRACE_OR_QUOTE if quoted else _BRACE).finditer(expression, opening + 1):
+        char = mark.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0 and not quoted:
+                return mark.start()
+        elif depth == 0:
+            return mark.start()
+    return len(expression)
+
+
+def _inherit(fields: dict[str, str], parent: dict[str, str], renamed: dict[str, str]) -> None:
+    """Fill the child's missing fields from the parent's. A field the parent has under its own
+    name wins over a renamed one, so BibTeX files (parent carries `booktitle`) read as BibTeX
+    does and biblatex files (parent `title` -> child `booktitle`) as biber does."""
+    for name, value in parent.items():
+        if name not in NOT_INHERITED and name not in renamed:
+            fields.setdefault(name, value)
+    for parent_name, child_name in renamed.items():
+        if parent_name in parent:
+            fields.setdefault(child_name, parent[parent_name])
+
+
+def _key_list(value: str) -> list[str]:
+    return [key.strip() for key in value.split(",") if key.strip()]
+
+
+def _plain(value: str) -> str:
+    """Identifiers and URLs: no LaTeX conversion (it would turn `--` into a dash), only the
+    braces and escapes people put around them."""
+    return _TEX_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "").strip()
+
+
+def _title(fields: dict[str, str]) -> str:
+    title = to_unicode(fields.get("title", ""))
+    subtitle = to_unicode(fields.get("subtitle", ""))
+    return f"{title}: {subtitle}" if title and subtitle else title or subtitle
+
+
+def _year(fields: dict[str, str]) -> int | None:
+    """From `year`, else biblatex `date` (`2017-06`, `2017/2018`, `../2018`). `year` goes
+    through LaTeX first so `{\\noopsort{1973b}}1973` gives 1973, not the sort key."""
+    for name in ("year", "date"):
+        match = _YEAR.search(to_unicode(fields.get(name, "")))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _venue(entry_type: str, fields: dict[str, str]) -> str:
+    for name in _VENUE_FIELDS_BY_TYPE.get(entry_type, ()) + _VENUE_FALLBACK:
+        value = to_unicode(fields.get(name, ""))
+        if value:
+            return value
+    return ""
+
+
+def _doi(value: str) -> str:
+    """Bare DOI (`10.x/y`); a URL that is not a DOI (seen in real exports) is dropped."""
+    doi = _DOI_PREFIX.sub("", _plain(value))
+    return doi if doi.startswith("10.") else ""
+
+
+def _arxiv(fields: dict[str, str]) -> str:
+    """biblatex `eprint` + `eprinttype = arxiv`, BibTeX `archiveprefix = arXiv`, else the
+    Google-Scholar style `journal = {arXiv preprint arXiv:1706.03762}` or an arxiv.org URL."""
+    kind = (fields.get("eprinttype") or fields.get("archiveprefix") or "").strip().lower()
+    if kind == "arxiv" and fields.get("eprint", "").strip():
+        return re.sub(r"^arxiv:\s*", "", _plain(fields["eprint"]), flags=re.IGNORECASE)
+    for name in ("journal", "journaltitle", "note", "howpublished"):
+        match = _ARXIV_IN_TEXT.search(fields.get(name, ""))
+        if match:
+            return match.group(1)
+    match = _ARXIV_IN_URL.search(fields.get("url", ""))
+    return match.group(1) if match else ""
+
+
+def _authors(value: str) -> list[Author]:
+    """BibTeX name lists. `and others` is dropped (the model has no "et al." marker)."""
+    names = (_author(name.strip()) for name in split_multiple_persons_names(value))
+    return [author for author in names if author is not None]
+
+
+@lru_cache(maxsize=65536)
+def _author(name: str) -> Author | None:
+    """One name, cached: the same people recur across a library, and splitting a name costs
+    ~10 µs. A name wholly in braces (`{World Health Organization}`) is corporate."""
+    if not name or name.lower() == "others":
+        return None
+    if name.startswith("{") and _closing_delimiter(name, 0) == len(name) - 1:
+        return Author(literal=to_unicode(name))
+    parts = parse_single_name_into_parts(name, strict=False)
+    return Author(
+        family=to_unicode(" ".join(parts.last)),
+        given=to_unicode(" ".join(parts.first)),
+        particle=to_unicode(" ".join(parts.von)),
+        suffix=to_unicode(" ".join(parts.jr)),
+    )

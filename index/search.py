@@ -1,0 +1,352 @@
+"""As-you-type paper search: a few typed words (the last one possibly half-typed) to ranked papers.
+
+Two stages, both bounded so that no keystroke can take long:
+1. candidates: each typed word becomes a set of documents (its postings in the index, read a
+   block at a time and cached, so the next keystroke reuses them), and the sets intersect in C.
+   A half-typed word of 1-2 characters is a prefix term indexed as such; a longer one expands to
+   the most frequent index words it starts (capped). Keys come from a capped walk of the sorted
+   key lexicon. Abstract words are consulted only when titles and authors give too little, and
+   typo fixes only when nothing has all the words.
+2. a re-rank in Python over at most a few hundred candidates, on what people mean when they type:
+   the exact key, a key prefix, the start of the title, title words, the first author, the year,
+   papers of the document's own bibliography.
+
+Whoosh's own matchers and scoring are not used on this path: in pure Python they cost tens of µs
+a posting, which is what made common words take 100 ms at 100k papers.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from itertools import islice
+
+from whoosh.reading import TermNotFound
+
+from papercite.index.model import Paper
+from papercite.index.store import CORRUPTION_ERRORS, PaperStore, decode_paper
+from papercite.index.text import STOP_WORDS, fold, words
+
+CANDIDATES = 100  # documents re-ranked from the text match (beyond key and title-start ones)
+LEAD_CAP = 50  # papers whose title starts with the typed words
+KEY_PREFIX_CAP = 40  # keys taken from the lexicon for a key-prefix query
+EXPANSION_SCAN = 400  # lexicon words looked at for a half-typed word...
+EXPANSION_CAP = 8  # ...of which the most frequent stand for it
+FUZZY_MIN_LENGTH = 4
+FUZZY_SCAN = 6000  # lexicon words (sharing the first letter) checked for a typo fix
+CACHE_POSTINGS = 400_000  # document numbers kept in the postings cache (~25 MB at most)
+
+
+@dataclass(frozen=True)
+class TypedQuery:
+    """What was typed: folded complete words, and the half-typed last word if any."""
+
+    raw: str
+    complete: tuple[str, ...]
+    partial: str
+
+    @property
+    def all_words(self) -> tuple[str, ...]:
+        return self.complete + ((self.partial,) if self.partial else ())
+
+    @property
+    def key_like(self) -> str:
+        """The raw text as a key prefix, when it is a single token."""
+        return self.raw.lower() if self.raw and not any(c.isspace() for c in self.raw) else ""
+
+
+def parse_query(text: str) -> TypedQuery:
+    raw = text.strip()
+    found = words(text)
+    typing_last = bool(found) and not text[-1:].isspace() and fold(text).rstrip().endswith(found[-1])
+    if typing_last:
+        return TypedQuery(raw, tuple(found[:-1]), found[-1])
+    return TypedQuery(raw, tuple(found), "")
+
+
+@dataclass
+class Hit:
+    key: str
+    title: str
+    surnames: list[str]
+    year: int | None
+    venue: str
+    source: str
+    score: float = 0.0
+    why: list[str] = field(default_factory=list)  # the re-rank's reasons, for --json and debugging
+    blob: bytes = field(default=b"", repr=False)
+
+    def paper(self) -> Paper:
+        return decode_paper(self.blob)
+
+
+class Postings:
+    """Document sets of index terms for one searcher, with deletions removed, cached by size."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
+        self._cache: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
+        self._cached = 0
+
+    def docs(self, field: str, term: str) -> frozenset[int]:
+        found = self._cache.get((field, term))
+        if found is not None:
+            self._cache.move_to_end((field, term))
+            return found
+        found = frozenset(self._read(field, term))
+        self._cache[(field, term)] = found
+        self._cached += len(found)
+        while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
+            _, evicted = self._cache.popitem(last=False)
+            self._cached -= len(evicted)
+        return found
+
+    def union(self, field: str, terms) -> frozenset[int]:
+        sets = [self.docs(field, t) for t in terms]
+        return frozenset().union(*sets) if sets else frozenset()
+
+    def _read(self, field: str, term: str):
+        for reader, offset in self.leaves:
+            try:
+                matcher = reader.postings(field, term)
+            except TermNotFound:
+                continue
+            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+            leaf = getattr(matcher, "child", matcher)  # unwrap the deletions filter: we subtract
+            for ids in _blocks(leaf):
+                yield from (offset + i for i in ids if i not in deleted)
+
+
+def _blocks(matcher):
+    """Posting ids a block at a time (Whoosh's per-posting API costs ~1 µs an id in Python)."""
+    if not hasattr(matcher, "_read_ids"):  # not the Whoosh 3 codec: take the slow, public way
+        yield tuple(matcher.all_ids())
+        return
+    while matcher.is_active():
+        matcher._read_ids()
+        yield matcher._ids
+        matcher._next_block()
+
+
+class PaperSearch:
+    """Search over one store. Use from one thread at a time (the server keeps one search thread)."""
+
+    def __init__(self, store: PaperStore):
+        self.store = store
+        self._postings: Postings | None = None
+
+    def search(self, text: str, limit: int = 20, prefer: frozenset[str] | set[str] = frozenset()) -> list[Hit]:
+        typed = parse_query(text)
+        if not typed.raw:
+            return []
+        try:
+            return self._search(typed, limit, frozenset(prefer))
+        except CORRUPTION_ERRORS as err:
+            self.store.rebuild(f"could not be read ({type(err).__name__}: {err})")
+            return []
+
+    def postings(self) -> Postings:
+        searcher = self.store.searcher()
+        if self._postings is None or self._postings.searcher is not searcher:
+            self._postings = Postings(searcher)
+        return self._postings
+
+    def _search(self, typed: TypedQuery, limit: int, prefer: frozenset[str]) -> list[Hit]:
+        postings = self.postings()
+        reader = postings.searcher.reader()
+        candidates: set[int] = set()
+        if typed.key_like:
+            keys = islice(reader.expand_prefix("keys", typed.key_like), KEY_PREFIX_CAP)
+            candidates |= postings.union("keys", (k.decode() for k in keys))
+        spellings: dict[str, list[str]] = {}
+        if typed.all_words:
+            matches = self._matches(postings, reader, typed, spellings)
+            if not matches and not candidates:
+                spellings = self._spellings(reader, typed)
+                if spellings:
+                    matches = self._matches(postings, reader, typed, spellings)
+            lead = self._lead(postings, reader, typed)
+            candidates.update(islice((d for d in lead if d in matches or len(typed.all_words) <= 2), LEAD_CAP))
+            if prefer:
+                preferred = postings.union("source", prefer)
+                candidates.update(islice((d for d in matches if d in preferred), CANDIDATES))
+            candidates.update(islice(matches, CANDIDATES))
+        return self._rerank(postings.searcher, typed, candidates, prefer, spellings)[:limit]
+
+    def _matches(self, postings: Postings, reader, typed: TypedQuery, spellings) -> frozenset[int]:
+        """Documents with every typed word in title, authors, year, venue or ids; if fewer than
+        CANDIDATES, also those where some words are only in the abstract. One or two characters
+        of a single word say too little to rank a library by: they match nothing here (keys,
+        title starts and the document's own papers still come)."""
+        if typed.key_like and not typed.complete and len(typed.partial) <= 2:
+            return frozenset()
+        strong = [self._word_docs(postings, reader, typed, w, spellings, "strong") for w in typed.all_words]
+        found = _intersect(strong)
+        if len(found) >= CANDIDATES:
+            return found
+        weak = [s | self._word_docs(postings, reader, typed, w, spellings, "weak")
+                for s, w in zip(strong, typed.all_words)]
+        return found | (_intersect(weak) - found)
+
+    def _word_docs(self, postings: Postings, reader, typed: TypedQuery, word: str, spellings, field: str):
+        spelled = _spelled(word, spellings)
+        if word != typed.partial:
+            return postings.union(field, spelled)
+        if field == "strong" and len(word) <= 2:
+            return postings.docs("pre", word) | postings.docs("strong", word)
+        if field == "weak":
+            return postings.union("weak", spelled)
+        return postings.union("strong", (t for s in spelled for t in self._expand(reader, "strong", s)))
+
+    def _lead(self, postings: Postings, reader, typed: TypedQuery) -> frozenset[int]:
+        """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
+        head = typed.all_words[:2]
+        lead = " ".join(head)
+        if typed.partial and len(head) == len(typed.all_words):
+            return postings.union("lead", self._expand(reader, "lead", lead))
+        return postings.docs("lead", lead)
+
+    @staticmethod
+    def _expand(reader, field: str, prefix: str) -> list[str]:
+        """The words a half-typed prefix most likely means: the most frequent of the first
+        EXPANSION_SCAN lexicon words it starts (doc frequencies come with the lexicon walk)."""
+        scanned = [(t.decode(), info.doc_frequency())
+                   for t, info in islice(reader.iter_prefix(field, prefix), EXPANSION_SCAN)]
+        if len(scanned) > EXPANSION_CAP:
+            scanned.sort(key=lambda item: item[1], reverse=True)
+        return [t for t, _ in scanned[:EXPANSION_CAP]]
+
+    @staticmethod
+    def _spellings(reader, typed: TypedQuery) -> dict[str, list[str]]:
+        """Typo fixes: for each word of FUZZY_MIN_LENGTH+ letters that the index does not know,
+        the known words (or, for the half-typed word, word starts) one edit away.
+
+        Scans the lexicon words sharing the first letter (bounded), instead of Whoosh's FuzzyTerm,
+        whose automaton costs thousands of term-table seeks per word."""
+        fixes: dict[str, list[str]] = {}
+        for word in typed.all_words:
+            is_partial = word == typed.partial
+            if len(word) < FUZZY_MIN_LENGTH or (not is_partial and reader.doc_frequency("strong", word)):
+                continue
+            found: dict[str, int] = {}
+            for term, info in islice(reader.iter_prefix("strong", word[0]), FUZZY_SCAN):
+                text = term.decode()
+                heads = (text[:len(word) - 1], text[:len(word)], text[:len(word) + 1]) if is_partial else (text,)
+                for head in heads:
+                    if one_edit_apart(word, head):
+                        found[head] = max(found.get(head, 0), info.doc_frequency())
+            if found:
+                fixes[word] = sorted(found, key=found.get, reverse=True)[:EXPANSION_CAP]
+        return fixes
+
+    @staticmethod
+    def _rerank(searcher, typed: TypedQuery, candidates: set[int], prefer: frozenset[str],
+                spellings: dict[str, list[str]]) -> list[Hit]:
+        relevance = Relevance(typed, prefer, spellings)
+        hits = []
+        for docnum in candidates:
+            stored = searcher.stored_fields(docnum)
+            hit = Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
+                      year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
+                      blob=stored.get("blob", b""))
+            hit.score = relevance.score(hit, stored.get("tw", ""), stored.get("aw", []))
+            hits.append(hit)
+        hits.sort(key=lambda h: (-h.score, h.key))
+        return hits
+
+
+def _intersect(sets: list[frozenset[int]]) -> frozenset[int]:
+    if not sets:
+        return frozenset()
+    ordered = sorted(sets, key=len)
+    return ordered[0].intersection(*ordered[1:])
+
+
+def _spelled(word: str, spellings: dict[str, list[str]] | None) -> list[str]:
+    return (spellings or {}).get(word) or [word]
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance exactly 1 (one insertion, deletion, substitution or swap)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i + 1:i + 2] == b[i:i + 1] and a[i:i + 1] == b[i + 1:i + 2]
+                                            and a[i + 2:] == b[i + 2:])
+    if len(a) > len(b):
+        return a[i + 1:] == b[i:]
+    return a[i:] == b[i + 1:]
+
+
+def _significant(title_words) -> list[str]:
+    return [w for w in title_words if len(w) > 1 and w not in STOP_WORDS]
+
+
+class Relevance:
+    """The re-rank score of one query, prepared once: every typed word becomes substring needles
+    over space-padded, pre-folded title and author words, so a candidate costs a few `in` tests.
+    Weights were tuned with tests/bench/search_quality.py."""
+
+    def __init__(self, typed: TypedQuery, prefer: frozenset[str], spellings: dict[str, list[str]]):
+        self.typed = typed
+        self.prefer = prefer
+        last = len(typed.all_words) - 1
+        # per typed word: needles that match a whole word, or a word start for the half-typed one
+        self.needles = [
+            [f" {w}" if typed.partial and i == last else f" {w} " for w in _spelled(word, spellings)]
+            for i, word in enumerate(typed.all_words)
+        ]
+        start = " ".join(typed.all_words)
+        self.title_start = f" {start}" if typed.partial else f" {start} "
+        phrase = " ".join(_significant(typed.all_words))
+        self.phrase = (f" {phrase}" if typed.partial else f" {phrase} ") if len(typed.all_words) > 1 else ""
+
+    def score(self, hit: Hit, title_words: str, author_words: list[str]) -> float:
+        typed = self.typed
+        score = 0.0
+        if typed.key_like:
+            key = hit.key.lower()
+            if key == typed.key_like:
+                hit.why.append("key")
+                score += 50.0
+            elif key.startswith(typed.key_like):
+                hit.why.append("key prefix")
+                score += 12.0 + 4.0 * len(typed.key_like) / len(key)
+        if self.needles:
+            title = f" {title_words} "
+            authors = f" {' '.join(author_words)} "
+            first_author = f" {author_words[0]} " if author_words else ""
+            year = f" {hit.year} " if hit.year else ""
+            matched = 0.0
+            by_first_author = False
+            for needles in self.needles:
+                if any(n in title or n in authors or n in year for n in needles):
+                    matched += 1.0
+                    by_first_author = by_first_author or any(n in first_author for n in needles)
+                elif any(n in f" {' '.join(words(hit.venue))} " for n in needles):
+                    matched += 0.6
+                else:
+                    matched += 0.2  # through the abstract or an id
+            score += 6.0 * matched / len(self.needles)
+            if title.startswith(self.title_start):
+                hit.why.append("title start")
+                score += 3.0
+            if matched == len(self.needles) and self.phrase:
+                significant = _significant(title_words.split())
+                if self.phrase in f" {' '.join(significant)} ":
+                    hit.why.append("title phrase")
+                    score += 1.5
+                score += len(self.needles) / max(len(significant), len(self.needles))  # shorter titles: more about it
+            if by_first_author:
+                hit.why.append("first author")
+                score += 1.5
+        if hit.source in self.prefer:
+            hit.why.append("document bibliography")
+            score += 2.5
+        if hit.year:
+            score += 0.002 * max(0, min(hit.year, 2100) - 1900)  # recent first among equals
+        return score

@@ -1,0 +1,164 @@
+"""The `papercite` command: serve, index, search, check, demo.
+
+Errors reach the user as one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix: printed as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", type=Path, metavar="DIR",
+                        help="where the index lives (default: the user cache dir, e.g. ~/.cache/papercite/index)")
+    parser = argparse.ArgumentParser(prog="papercite", description="Cite papers as easily as completing a name.",
+                                     parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the language server on stdio")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
+
+    index = commands.add_parser("index", parents=[common], help="index library files or folders")
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("--force", action="store_true", help="re-read files even when unchanged")
+
+    search = commands.add_parser("search", parents=[common], help="ranked papers for a query")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N")
+    search.add_argument("--json", action="store_true", help="one JSON object a line")
+
+    check = commands.add_parser("check", parents=[common], help="report undefined citations and library errors")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("--json", action="store_true")
+
+    commands.add_parser("demo", parents=[common], help="index the bundled sample library and show what it does")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as err:
+        print(f"papercite: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _store(args):
+    from papercite.index.store import IndexLocked, PaperStore
+
+    try:
+        store = PaperStore(args.index_dir)
+    except (OSError, IndexLocked) as err:
+        raise CliError(f"cannot open the index at {args.index_dir or 'the default location'}: {err}") from None
+    for notice in store.notices:
+        print(f"papercite: {notice}", file=sys.stderr)
+    return store
+
+
+def library_files(paths: list[Path]) -> list[Path]:
+    """Files named, plus the bibliographies found in folders named. A missing path is an error."""
+    from papercite.index.readers import is_library
+    from papercite.server.bibliographies import workspace_bibliographies
+
+    files: list[Path] = []
+    for path in paths:
+        path = path.expanduser()
+        if path.is_dir():
+            files.extend(workspace_bibliographies(path, limit=100_000, budget=60.0).files)
+        elif path.is_file():
+            if not is_library(path):
+                raise CliError(f"{path}: not a library file (.bib, .json, .yaml, .yml or a .txt paper listing)")
+            files.append(path)
+        else:
+            raise CliError(f"{path}: no such file or folder")
+    return files
+
+
+def cmd_index(args) -> int:
+    from tqdm import tqdm
+
+    from papercite.index.store import IndexLocked
+
+    files = library_files(args.paths)
+    store = _store(args)
+    with tqdm(total=len(files), unit="file", disable=None, file=sys.stderr, leave=False) as bar:
+        def progress(done: int, total: int, source: str) -> None:
+            bar.n = done
+            bar.set_postfix_str(Path(source).name if source else "writing the index", refresh=True)
+
+        try:
+            report = store.update(files, progress=progress, force=args.force)
+        except IndexLocked as err:
+            raise CliError(str(err)) from None
+    for problem in report.problems:
+        print(problem.render(), file=sys.stderr)
+    errors = sum(p.severity == "error" for p in report.problems)
+    print(f"{store.count()} papers in the index from {len(store.catalogue().sources)} sources; "
+          f"this run: {report.papers} papers from {len(report.indexed)} changed files, "
+          f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+          f"{len(report.problems)} problems ({errors} errors), {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from papercite.index.search import PaperSearch
+
+    store = _store(args)
+    hits = PaperSearch(store).search(" ".join(args.query), limit=args.limit)
+    for hit in hits:
+        if args.json:
+            print(json.dumps({"key": hit.key, "title": hit.title, "authors": hit.surnames, "year": hit.year,
+                              "score": round(hit.score, 3), "source": hit.source}, ensure_ascii=False))
+        else:
+            authors = ", ".join(hit.surnames[:3]) + (" et al." if len(hit.surnames) > 3 else "")
+            print(f"{hit.key}\t{hit.year or ''}\t{authors}\t{hit.title}")
+    if not hits and not args.json:
+        print("no match", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from papercite.server.app import run
+
+    return run(tcp=args.tcp, index_dir=args.index_dir)
+
+
+def cmd_check(args) -> int:
+    from papercite.server.check import run_check
+
+    return run_check(args.files, index_dir=args.index_dir, as_json=args.json)
+
+
+def cmd_demo(args) -> int:
+    from papercite.server.demo import run_demo
+
+    return run_demo(index_dir=args.index_dir)
+
+
+COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "check": cmd_check, "demo": cmd_demo}
+
+if __name__ == "__main__":
+    sys.exit(main())
