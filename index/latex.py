@@ -37,6 +37,7 @@ _LETTERS = {
 # As in TeX, the space or `{}` after a control word belongs to it: `\ss x` is "ßx".
 _LETTER = re.compile(r"\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|\s*)")
 _ESCAPED_SPECIAL = re.compile(r"\\([&%_#$-])")
+_NEEDS_PYLATEXENC = re.compile(r"\\(?![&%_#$-])|(?<!\\)\$")  # other commands, math
 _TEXT_LIGATURES = {
     "---": "\u2014", "--": "\u2013", "~": " ", "``": "\u201c", "''": "\u201d", "!`": "\u00a1", "?`": "\u00bf",
 }
@@ -54,9 +55,9 @@ def _simple_latex_to_text(s: str) -> str | None:
     """Braces, accents, special letters, escapes, dashes and ties (nearly all names, most
     titles) without pylatexenc; None when anything else is left."""
     s = _LETTER.sub(lambda m: _LETTERS[m.group(1)], _ACCENT.sub(_accented, s))
-    s = _ESCAPED_SPECIAL.sub(lambda m: "" if m.group(1) == "-" else m.group(1), s)  # \- is a hyphenation hint
-    if "\\" in s or "$" in s:
+    if _NEEDS_PYLATEXENC.search(s):
         return None
+    s = _ESCAPED_SPECIAL.sub(lambda m: "" if m.group(1) == "-" else m.group(1), s)  # \- is a hyphenation hint
     s = _TEXT_LIGATURE.sub(lambda m: _TEXT_LIGATURES[m.group()], s)
     return collapse_whitespace(s.replace("{", "").replace("}", ""))
 

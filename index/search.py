@@ -27,7 +27,7 @@ from papercite.index.model import Paper
 from papercite.index.store import CORRUPTION_ERRORS, PaperStore, decode_paper
 from papercite.index.text import STOP_WORDS, fold, words
 
-CANDIDATES = 100  # documents re-ranked from the text match (beyond key and title-start ones)
+CANDIDATES = 60  # documents re-ranked from the text match (beyond key and title-start ones)
 LEAD_CAP = 50  # papers whose title starts with the typed words
 KEY_PREFIX_CAP = 40  # keys taken from the lexicon for a key-prefix query
 EXPANSION_SCAN = 400  # lexicon words looked at for a half-typed word...
@@ -35,6 +35,8 @@ EXPANSION_CAP = 8  # ...of which the most frequent stand for it
 FUZZY_MIN_LENGTH = 4
 FUZZY_SCAN = 6000  # lexicon words (sharing the first letter) checked for a typo fix
 CACHE_POSTINGS = 400_000  # document numbers kept in the postings cache (~25 MB at most)
+CACHE_DOCUMENTS = 4_000  # documents' stored fields kept (~8 MB)
+SHORT_CAP = 20  # keys and title starts offered for one or two typed characters
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class TypedQuery:
     @property
     def all_words(self) -> tuple[str, ...]:
         return self.complete + ((self.partial,) if self.partial else ())
+
+    @property
+    def short(self) -> bool:
+        """One or two characters of one word: too little to search a library by, enough for keys."""
+        return bool(self.key_like) and not self.complete and len(self.partial) <= 2
 
     @property
     def key_like(self) -> str:
@@ -74,20 +81,38 @@ class Hit:
     source: str
     score: float = 0.0
     why: list[str] = field(default_factory=list)  # the re-rank's reasons, for --json and debugging
+    docnum: int = field(default=-1, repr=False)
     blob: bytes = field(default=b"", repr=False)
 
     def paper(self) -> Paper:
         return decode_paper(self.blob)
 
 
-class Postings:
-    """Document sets of index terms for one searcher, with deletions removed, cached by size."""
+class IndexView:
+    """One searcher's view of the index, with what consecutive keystrokes share cached: document
+    sets of terms (deletions removed; bounded by total size) and stored fields of documents."""
 
     def __init__(self, searcher):
         self.searcher = searcher
         self.leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
         self._cache: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self._cached = 0
+        self._stored: OrderedDict[int, dict] = OrderedDict()
+        self._blobs = None
+
+    def blob(self, docnum: int) -> bytes:
+        if self._blobs is None:
+            self._blobs = self.searcher.reader().column_reader("blob")
+        return self._blobs[docnum]
+
+    def stored(self, docnum: int) -> dict:
+        """Stored fields (Whoosh decompresses and unpickles them: ~40 µs a document)."""
+        fields = self._stored.get(docnum)
+        if fields is None:
+            fields = self._stored[docnum] = self.searcher.stored_fields(docnum)
+            if len(self._stored) > CACHE_DOCUMENTS:
+                self._stored.popitem(last=False)
+        return fields
 
     def docs(self, field: str, term: str) -> frozenset[int]:
         found = self._cache.get((field, term))
@@ -134,7 +159,7 @@ class PaperSearch:
 
     def __init__(self, store: PaperStore):
         self.store = store
-        self._postings: Postings | None = None
+        self._view: IndexView | None = None
 
     def search(self, text: str, limit: int = 20, prefer: frozenset[str] | set[str] = frozenset()) -> list[Hit]:
         typed = parse_query(text)
@@ -146,76 +171,83 @@ class PaperSearch:
             self.store.rebuild(f"could not be read ({type(err).__name__}: {err})")
             return []
 
-    def postings(self) -> Postings:
+    def view(self) -> IndexView:
         searcher = self.store.searcher()
-        if self._postings is None or self._postings.searcher is not searcher:
-            self._postings = Postings(searcher)
-        return self._postings
+        if self._view is None or self._view.searcher is not searcher:
+            self._view = IndexView(searcher)
+        return self._view
 
     def _search(self, typed: TypedQuery, limit: int, prefer: frozenset[str]) -> list[Hit]:
-        postings = self.postings()
-        reader = postings.searcher.reader()
+        view = self.view()
+        reader = view.searcher.reader()
         candidates: set[int] = set()
         if typed.key_like:
-            keys = islice(reader.expand_prefix("keys", typed.key_like), KEY_PREFIX_CAP)
-            candidates |= postings.union("keys", (k.decode() for k in keys))
+            keys = islice(reader.expand_prefix("keys", typed.key_like), SHORT_CAP if typed.short else KEY_PREFIX_CAP)
+            candidates |= view.union("keys", (k.decode() for k in keys))
         spellings: dict[str, list[str]] = {}
         if typed.all_words:
-            matches = self._matches(postings, reader, typed, spellings)
+            matches = self._matches(view, reader, typed, spellings)
             if not matches and not candidates:
                 spellings = self._spellings(reader, typed)
                 if spellings:
-                    matches = self._matches(postings, reader, typed, spellings)
-            lead = self._lead(postings, reader, typed)
-            candidates.update(islice((d for d in lead if d in matches or len(typed.all_words) <= 2), LEAD_CAP))
+                    matches = self._matches(view, reader, typed, spellings)
+            lead = self._lead(view, reader, typed)
+            if len(typed.all_words) > 2:
+                lead &= matches
+            candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
             if prefer:
-                preferred = postings.union("source", prefer)
-                candidates.update(islice((d for d in matches if d in preferred), CANDIDATES))
+                typed_so_far = view.docs("pre", typed.partial) if typed.short else matches
+                candidates.update(islice(view.union("source", prefer) & typed_so_far, CANDIDATES))
             candidates.update(islice(matches, CANDIDATES))
-        return self._rerank(postings.searcher, typed, candidates, prefer, spellings)[:limit]
+        hits = self._rerank(view, typed, candidates, prefer, spellings)[:limit]
+        for hit in hits:
+            hit.blob = view.blob(hit.docnum)
+        return hits
 
-    def _matches(self, postings: Postings, reader, typed: TypedQuery, spellings) -> frozenset[int]:
+    def _matches(self, view: IndexView, reader, typed: TypedQuery, spellings) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
         CANDIDATES, also those where some words are only in the abstract. One or two characters
         of a single word say too little to rank a library by: they match nothing here (keys,
         title starts and the document's own papers still come)."""
-        if typed.key_like and not typed.complete and len(typed.partial) <= 2:
+        if typed.short:
             return frozenset()
-        strong = [self._word_docs(postings, reader, typed, w, spellings, "strong") for w in typed.all_words]
+        strong = [self._word_docs(view, reader, typed, w, spellings, "strong") for w in typed.all_words]
         found = _intersect(strong)
         if len(found) >= CANDIDATES:
             return found
-        weak = [s | self._word_docs(postings, reader, typed, w, spellings, "weak")
+        weak = [s | self._word_docs(view, reader, typed, w, spellings, "weak")
                 for s, w in zip(strong, typed.all_words)]
         return found | (_intersect(weak) - found)
 
-    def _word_docs(self, postings: Postings, reader, typed: TypedQuery, word: str, spellings, field: str):
+    def _word_docs(self, view: IndexView, reader, typed: TypedQuery, word: str, spellings, field: str):
         spelled = _spelled(word, spellings)
         if word != typed.partial:
-            return postings.union(field, spelled)
+            return view.union(field, spelled)
         if field == "strong" and len(word) <= 2:
-            return postings.docs("pre", word) | postings.docs("strong", word)
+            return view.docs("pre", word) | view.docs("strong", word)
         if field == "weak":
-            return postings.union("weak", spelled)
-        return postings.union("strong", (t for s in spelled for t in self._expand(reader, "strong", s)))
+            return view.union("weak", spelled)
+        return view.union("strong", (t for s in spelled for t in self._expand(view, "strong", s)))
 
-    def _lead(self, postings: Postings, reader, typed: TypedQuery) -> frozenset[int]:
+    def _lead(self, view: IndexView, reader, typed: TypedQuery) -> frozenset[int]:
         """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
         head = typed.all_words[:2]
         lead = " ".join(head)
         if typed.partial and len(head) == len(typed.all_words):
-            return postings.union("lead", self._expand(reader, "lead", lead))
-        return postings.docs("lead", lead)
+            return view.union("lead", self._expand(view, "lead", lead))
+        return view.docs("lead", lead)
 
     @staticmethod
-    def _expand(reader, field: str, prefix: str) -> list[str]:
+    def _expand(view: IndexView, field: str, prefix: str) -> list[str]:
         """The words a half-typed prefix most likely means: the most frequent of the first
-        EXPANSION_SCAN lexicon words it starts (doc frequencies come with the lexicon walk)."""
-        scanned = [(t.decode(), info.doc_frequency())
-                   for t, info in islice(reader.iter_prefix(field, prefix), EXPANSION_SCAN)]
-        if len(scanned) > EXPANSION_CAP:
-            scanned.sort(key=lambda item: item[1], reverse=True)
-        return [t for t, _ in scanned[:EXPANSION_CAP]]
+        EXPANSION_SCAN lexicon words it starts. Walks each segment's lexicon (which yields doc
+        frequencies as it goes; Whoosh's multi-segment walk looks each term up again)."""
+        frequency: dict[str, int] = {}
+        for reader, _ in view.leaves:
+            for term, info in islice(reader.iter_prefix(field, prefix), EXPANSION_SCAN):
+                text = term.decode()
+                frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+        return sorted(frequency, key=frequency.get, reverse=True)[:EXPANSION_CAP]
 
     @staticmethod
     def _spellings(reader, typed: TypedQuery) -> dict[str, list[str]]:
@@ -241,15 +273,15 @@ class PaperSearch:
         return fixes
 
     @staticmethod
-    def _rerank(searcher, typed: TypedQuery, candidates: set[int], prefer: frozenset[str],
+    def _rerank(view: IndexView, typed: TypedQuery, candidates: set[int], prefer: frozenset[str],
                 spellings: dict[str, list[str]]) -> list[Hit]:
         relevance = Relevance(typed, prefer, spellings)
         hits = []
         for docnum in candidates:
-            stored = searcher.stored_fields(docnum)
+            stored = view.stored(docnum)
             hit = Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
                       year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
-                      blob=stored.get("blob", b""))
+                      docnum=docnum)
             hit.score = relevance.score(hit, stored.get("tw", ""), stored.get("aw", []))
             hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.key))

@@ -30,7 +30,8 @@ from pathlib import Path
 import platformdirs
 from pydantic import BaseModel, Field
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.formats import Existence
@@ -40,7 +41,7 @@ from papercite.index import readers
 from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.text import abstract_words, unique_words, words
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0  # seconds a writer waits for another process's writer
 PARALLEL_BYTES = 2_000_000  # updates bigger than this parse in a worker process while writing
@@ -76,18 +77,20 @@ def build_schema() -> Schema:
         weak=WORDS(scorable=True),  # distinctive abstract words not already strong
         pre=WORDS(scorable=True),  # 1-2 character prefixes of title words and surnames
         lead=WORDS(scorable=True),  # the title's first word and first two words: "typed = title start"
-        year=NUMERIC(stored=True),
+        year=STORED(),
         title=STORED(),
         surnames=STORED(),
         tw=STORED(),  # folded title words, space-joined: the re-rank's substring tests
         aw=STORED(),  # folded words of each author's surname
         venue=STORED(),
-        blob=STORED(),  # zlib-compressed JSON of the whole Paper, read only for results shown
+        # zlib-compressed JSON of the whole Paper, in a column of its own: read only for results
+        # shown, never decompressed with the small stored fields the re-rank reads per candidate.
+        blob=COLUMN(VarBytesColumn()),
     )
 
 
 def encode_paper(paper: Paper) -> bytes:
-    return zlib.compress(paper.model_dump_json(exclude_defaults=True).encode(), 6)
+    return zlib.compress(paper.model_dump_json(exclude_defaults=True).encode(), 1)
 
 
 def decode_paper(blob: bytes) -> Paper:
@@ -95,39 +98,34 @@ def decode_paper(blob: bytes) -> Paper:
 
 
 def paper_document(paper: Paper) -> dict:
-    """The Whoosh document for a paper."""
+    """The Whoosh document for a paper (every word list computed once: this runs 100k times)."""
     surnames = [a.surname for a in paper.authors if a.surname]
-    names = " ".join(a.full_name for a in paper.authors)
-    year = str(paper.year) if paper.year else ""
-    strong = unique_words(paper.title, names, year, paper.venue, paper.doi, paper.arxiv)
-    weak = abstract_words(paper.abstract, exclude=set(strong))
-    title_words = unique_words(paper.title)
-    prefixes = list({w[:n] for w in title_words + unique_words(" ".join(surnames)) for n in (1, 2)})
+    title_words = words(paper.title)
+    surname_words = [words(s) for s in surnames]
+    strong = unique_words(" ".join(title_words), " ".join(a.full_name for a in paper.authors),
+                          str(paper.year or ""), paper.venue, paper.doi, paper.arxiv)
+    prefixes = {w[:n] for w in title_words for n in (1, 2)}
+    prefixes.update(w[:n] for ws in surname_words for w in ws for n in (1, 2))
     doc = dict(
         key=paper.key,
         keys=",".join([paper.key, *paper.ids]),
         source=paper.source,
         strong=strong,
-        pre=prefixes,
-        lead=title_lead(paper.title),
+        pre=list(prefixes),
+        lead=[" ".join(title_words[:n]) for n in (1, 2) if len(title_words) >= n],
         title=paper.title,
         surnames=surnames,
-        tw=" ".join(words(paper.title)),
-        aw=[" ".join(words(s)) for s in surnames],
+        tw=" ".join(title_words),
+        aw=[" ".join(ws) for ws in surname_words],
         venue=paper.venue,
         blob=encode_paper(paper),
     )
+    weak = abstract_words(paper.abstract, exclude=set(strong))
     if weak:
         doc["weak"] = weak
     if paper.year is not None:
         doc["year"] = paper.year
     return doc
-
-
-def title_lead(title: str) -> list[str]:
-    """Terms for "the title starts with what was typed": the first word and the first two."""
-    first = words(title)[:2]
-    return [" ".join(first[:n]) for n in range(1, len(first) + 1)]
 
 
 class SourceRecord(BaseModel):
@@ -404,13 +402,19 @@ class PaperStore:
     def papers_for_key(self, key: str) -> list[Paper]:
         """Every paper with this exact key, or with it as an `ids` alias (several files may hold it)."""
         searcher = self.searcher()
-        exact = [decode_paper(f["blob"]) for f in searcher.documents(key=key)]
+        exact = self._papers(searcher, searcher.document_numbers(key=key))
         if exact:
             return exact
-        return [p for p in (decode_paper(f["blob"]) for f in searcher.documents(keys=key.lower())) if key in p.ids]
+        return [p for p in self._papers(searcher, searcher.document_numbers(keys=key.lower())) if key in p.ids]
 
     def papers_in(self, source: str) -> list[Paper]:
-        return [decode_paper(f["blob"]) for f in self.searcher().documents(source=source)]
+        searcher = self.searcher()
+        return self._papers(searcher, searcher.document_numbers(source=source))
+
+    @staticmethod
+    def _papers(searcher, docnums) -> list[Paper]:
+        blobs = searcher.reader().column_reader("blob")
+        return [decode_paper(blobs[d]) for d in docnums]
 
     def count(self) -> int:
         return self.searcher().doc_count()

@@ -129,9 +129,6 @@ class _Positions:
         line = bisect_right(self.line_starts, offset) - 1
         return line, offset - self.line_starts[line]
 
-    def line_start(self, line: int) -> int:
-        return self.line_starts[min(max(line, 0), len(self.line_starts) - 1)]
-
 
 class _Reader:
     def __init__(self, text: str, source: str):
@@ -143,11 +140,12 @@ class _Reader:
         self.undefined_macros: set[str] = set()
         self.entries: list[_RawEntry] = []
         self.by_exact_key: dict[str, _RawEntry] = {}
-        self.by_key: dict[str, _RawEntry] = {}  # lowercased: BibTeX matches crossref keys so
+        self.by_key: dict[str, _RawEntry] = {}  # lowercased: BibTeX matches crossref keys so too
         self.resolving: set[str] = set()
 
     def problem(self, line: int, message: str, severity: str = "error", column: int = 0) -> None:
-        self.problems.append(Problem(source=self.source, line=line, column=column, message=message, severity=severity))
+        self.problems.append(
+            Problem(source=self.source, line=line, column=column, message=message, severity=severity))
 
     def read(self) -> ReadResult:
         self.collect(Splitter(self.text).split().blocks)
@@ -165,27 +163,23 @@ class _Reader:
     # --- blocks -> raw entries, @string macros, problems ---
 
     def collect(self, blocks) -> None:
+        """The splitter gives a block's line but not its offset; its raw text is an exact slice
+        of the input, found right after the previous block's (every block, so that an entry
+        quoted inside an @comment is not mistaken for the real one)."""
         cursor = 0
         for block in blocks:
+            start = self.text.find(block.raw, cursor)
+            cursor = start + len(block.raw)
             if isinstance(block, DuplicateBlockKeyBlock):  # bibtexparser's duplicate check; we do our own
                 block = block.ignore_error_block
             if isinstance(block, String):
                 self.macros[block.key.lower()] = self.evaluate(block.value, block.start_line)
-            elif isinstance(block, (Entry, DuplicateFieldKeyBlock, ParsingFailedBlock)):
-                start = self.locate(block, cursor)
-                cursor = start + len(block.raw)
-                if isinstance(block, Entry):
-                    self.add_entry(block, start)
-                elif isinstance(block, DuplicateFieldKeyBlock):
-                    self.add_entry(block.ignore_error_block, start)
-                else:
-                    self.report_failed(block, start)
-
-    def locate(self, block, cursor: int) -> int:
-        """Offset of the block's `@`. Its raw text is an exact slice of the input; searching
-        from its start line keeps the search short."""
-        start = self.text.find(block.raw, max(cursor, self.positions.line_start(block.start_line)))
-        return start if start >= 0 else self.text.find(block.raw, cursor)
+            elif isinstance(block, Entry):
+                self.add_entry(block, start)
+            elif isinstance(block, DuplicateFieldKeyBlock):
+                self.add_entry(block.ignore_error_block, start)
+            elif isinstance(block, ParsingFailedBlock):
+                self.report_failed(block, start)
 
     def add_entry(self, block: Entry, start: int) -> None:
         line, column = self.positions.at(start)
@@ -197,8 +191,8 @@ class _Reader:
         for bib_field in block.fields:
             name = bib_field.key.lower()
             if name in fields:
-                self.problem(bib_field.start_line, f"duplicate field '{name}' in '{block.key}'; the first value is used",
-                             severity="warning")
+                message = f"duplicate field '{name}' in '{block.key}'; the first value is used"
+                self.problem(bib_field.start_line, message, severity="warning")
                 continue
             fields[name] = bib_field.value
             field_lines[name] = bib_field.start_line
@@ -207,7 +201,8 @@ class _Reader:
             self.problem(line, f"duplicate citation key '{block.key}' (first on line {first.line + 1}); "
                                "this entry is ignored", severity="warning", column=column)
             return
-        entry = _RawEntry(block.entry_type, block.key, fields, field_lines, start, start + len(block.raw), line, column)
+        entry = _RawEntry(block.entry_type, block.key, fields, field_lines,
+                          start=start, end=start + len(block.raw), line=line, column=column)
         self.entries.append(entry)
         self.by_exact_key[block.key] = entry
         self.by_key.setdefault(block.key.lower(), entry)
@@ -218,7 +213,8 @@ class _Reader:
             self.problem(line, "entry without a citation key", column=column)
             return
         key_match = _ENTRY_KEY.match(block.raw)
-        what = f"entry '{key_match.group(1)}'" if key_match and key_match.group(1) else block.raw.split("\n")[0][:40]
+        key = key_match.group(1) if key_match else ""
+        what = f"entry '{key}'" if key else block.raw.split("\n")[0][:40]
         reason = getattr(block.error, "abort_reason", str(block.error))
         if "end of file" in reason:
             message = f"{what} is never closed (unbalanced braces or quotes?); it is skipped"
@@ -232,6 +228,9 @@ class _Reader:
 
     def evaluate(self, expression: str, line: int) -> str:
         """A BibTeX value (`{..}`, `".."`, numbers and @string macros joined by `#`) -> its text."""
+        inner = expression[1:-1]
+        if expression[:1] == "{" and expression[-1:] == "}" and "{" not in inner and "}" not in inner:
+            return inner  # the common case, without scanning for delimiters
         parts = []
         i, n = 0, len(expression)
         while i < n:
@@ -295,7 +294,6 @@ class _Reader:
 
     def paper(self, entry: _RawEntry) -> Paper:
         fields = self.resolved_fields(entry)
-        start_line, start_col = entry.line, entry.column
         end_line, end_col = self.positions.at(entry.end)
         return Paper(
             key=entry.key,
@@ -310,7 +308,7 @@ class _Reader:
             entry_type=entry.entry_type,
             ids=_key_list(fields.get("ids", "")),
             source=self.source,
-            span=Span(start_line=start_line, start_col=start_col, end_line=end_line, end_col=end_col),
+            span=Span(start_line=entry.line, start_col=entry.column, end_line=end_line, end_col=end_col),
             raw=self.text[entry.start:entry.end],
         )
 

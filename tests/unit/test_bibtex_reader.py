@@ -1,0 +1,521 @@
+"""BibTeX / biblatex reader (papercite.index.readers.bibtex): inline cases, then the real corpora."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from papercite.index.model import Author, Paper, ReadResult
+from papercite.index.readers import bibtex, decode, read_file
+
+SOURCE = "/home/ada/refs.bib"
+
+
+def parse(text: str) -> ReadResult:
+    return bibtex.parse(text, SOURCE)
+
+
+def by_key(result: ReadResult) -> dict[str, Paper]:
+    return {paper.key: paper for paper in result.papers}
+
+
+def offset(text: str, line: int, column: int) -> int:
+    line_start = 0
+    for _ in range(line):
+        line_start = text.index("\n", line_start) + 1
+    return line_start + column
+
+
+def assert_raw_round_trips(text: str, papers: list[Paper]) -> None:
+    for paper in papers:
+        span = paper.span
+        start = offset(text, span.start_line, span.start_col)
+        end = offset(text, span.end_line, span.end_col)
+        assert text[start:end] == paper.raw, paper.key
+        assert paper.raw.startswith("@") and paper.raw[-1] in "})", paper.key
+
+
+def messages(result: ReadResult) -> list[tuple[int, str, str]]:
+    return [(problem.line, problem.severity, problem.message) for problem in result.problems]
+
+
+# --- fields ---
+
+
+def test_reads_the_fields_of_an_article() -> None:
+    text = """@Article{Vaswani2017,
+  author = {Vaswani, Ashish and Shazeer, Noam and Parmar, Niki},
+  title = {Attention Is All You Need},
+  journal = {Advances in Neural Information Processing Systems},
+  year = 2017,
+  doi = {https://doi.org/10.5555/3295222.3295349},
+  url = {https://papers.nips.cc/paper/7181},
+  abstract = {The dominant sequence transduction models\\ldots},
+}"""
+    [paper] = parse(text).papers
+    assert paper.key == "Vaswani2017"
+    assert paper.entry_type == "article"
+    assert paper.title == "Attention Is All You Need"
+    assert [a.family for a in paper.authors] == ["Vaswani", "Shazeer", "Parmar"]
+    assert paper.short_authors() == "Vaswani et al."
+    assert paper.year == 2017
+    assert paper.venue == "Advances in Neural Information Processing Systems"
+    assert paper.doi == "10.5555/3295222.3295349"
+    assert paper.url == "https://papers.nips.cc/paper/7181"
+    assert paper.abstract == "The dominant sequence transduction models…"
+    assert paper.source == SOURCE
+    assert paper.key_generated is False
+
+
+def test_values_go_through_latex_conversion() -> None:
+    [paper] = parse(r"""@article{a, title = {{ZnO} nanowires for $\alpha$-helix {\"u}ber--sensing},
+                     author = {M{\"u}ller, J{\"o}rg}, journal = {Phys.~Rev. \& Lett.}}""").papers
+    assert paper.title == "ZnO nanowires for α-helix über–sensing"
+    assert paper.authors == [Author(family="Müller", given="Jörg")]
+    assert paper.venue == "Phys. Rev. & Lett."
+
+
+@pytest.mark.parametrize(
+    ("doi_field", "expected"),
+    [("10.1000/xyz", "10.1000/xyz"), ("https://doi.org/10.1000/xyz", "10.1000/xyz"),
+     ("http://dx.doi.org/10.1000/xyz", "10.1000/xyz"), ("doi:10.1000/xyz", "10.1000/xyz"),
+     (r"10.1000/a\_b", "10.1000/a_b"), ("http://alexandria.tue.nl/a.pdf", "")],
+)
+def test_doi_is_bare(doi_field: str, expected: str) -> None:
+    [paper] = parse(f"@article{{a, doi = {{{doi_field}}}}}").papers
+    assert paper.doi == expected
+
+
+def test_string_macros_and_concatenation() -> None:
+    text = """@string{conf = "Proc. of the"}
+@STRING{icml = conf # { International Conference on Machine Learning}}
+@inproceedings{a, booktitle = icml # ", " # {2019}, title = "Due " # JAN, year = "20" # "19"}"""
+    [paper] = parse(text).papers
+    assert paper.venue == "Proc. of the International Conference on Machine Learning, 2019"
+    assert paper.title == "Due January"  # month macros are predefined, case-insensitively
+    assert paper.year == 2019
+
+
+def test_undefined_macro_shows_its_name_and_is_reported_once() -> None:
+    text = "@article{a, journal = IEEE_J_IT}\n@article{b, journal = IEEE_J_IT}"
+    result = parse(text)
+    assert [p.venue for p in result.papers] == ["IEEE_J_IT", "IEEE_J_IT"]
+    assert messages(result) == [(0, "information", "@string 'IEEE_J_IT' is not defined in this file")]
+
+
+def test_biblatex_date_and_journaltitle() -> None:
+    text = """@article{a, journaltitle = {Journal of Things}, date = {2017-06}}
+@article{b, date = {2017/2018}}
+@article{c, date = {../2018}}
+@online{d, date = {2021-03-04}, year = {in press}}"""
+    papers = by_key(parse(text))
+    assert papers["a"].venue == "Journal of Things"
+    assert [papers[k].year for k in "abcd"] == [2017, 2017, 2018, 2021]
+
+
+def test_year_ignores_noopsort_keys() -> None:
+    [paper] = parse(r"@book{a, year = {{\noopsort{1973b}}1981}}").papers
+    assert paper.year == 1981
+
+
+@pytest.mark.parametrize(
+    ("fields", "arxiv"),
+    [("eprint = {1706.03762}, eprinttype = {arxiv}", "1706.03762"),
+     ("eprint = {arXiv:1706.03762v5}, archiveprefix = {arXiv}", "1706.03762v5"),
+     ("eprint = {hep-th/9603067}, eprinttype = {arXiv}", "hep-th/9603067"),
+     ("journal = {arXiv preprint arXiv:1810.04805}", "1810.04805"),
+     ("url = {https://arxiv.org/abs/2005.14165}", "2005.14165"),
+     ("eprint = {4HIWAAAAYAAJ}, eprinttype = {googlebooks}", "")],
+)
+def test_arxiv_identifier(fields: str, arxiv: str) -> None:
+    [paper] = parse(f"@misc{{a, {fields}}}").papers
+    assert paper.arxiv == arxiv
+
+
+def test_ids_are_aliases() -> None:
+    [paper] = parse("@article{main, ids = {old-key, older:key ,}, title = {T}}").papers
+    assert paper.ids == ["old-key", "older:key"]
+
+
+@pytest.mark.parametrize(
+    ("entry_type", "fields", "venue"),
+    [("inproceedings", "booktitle = {ICML}, publisher = {PMLR}", "ICML"),
+     ("phdthesis", "school = {MIT}, publisher = {X}", "MIT"),
+     ("techreport", "institution = {IBM}, publisher = {X}", "IBM"),
+     ("book", "publisher = {Springer}, booktitle = {X}", "Springer"),
+     ("misc", "howpublished = {Blog post}, publisher = {X}", "Blog post"),
+     ("article", "journal = {Nature}, publisher = {NPG}", "Nature"),
+     ("unknowntype", "school = {ETH}", "ETH")],
+)
+def test_venue_is_chosen_by_entry_type(entry_type: str, fields: str, venue: str) -> None:
+    [paper] = parse(f"@{entry_type}{{a, {fields}}}").papers
+    assert paper.venue == venue
+
+
+def test_title_and_subtitle_are_joined() -> None:
+    [paper] = parse("@book{a, title = {The True Frontier}, subtitle = {Confronting Space}}").papers
+    assert paper.title == "The True Frontier: Confronting Space"
+
+
+# --- names ---
+
+
+def test_names_are_split_into_parts() -> None:
+    text = r"""@book{a, author = {van der Meer, Gerard and Donald E. Knuth and Bennett, Jr., Frank G.
+    and {World Health Organization} and {Van Dyke}, Dick and Ludwig van Beethoven and others}}"""
+    [paper] = parse(text).papers
+    assert paper.authors == [
+        Author(family="Meer", given="Gerard", particle="van der"),
+        Author(family="Knuth", given="Donald E."),
+        Author(family="Bennett", given="Frank G.", suffix="Jr."),
+        Author(literal="World Health Organization"),
+        Author(family="Van Dyke", given="Dick"),  # braces protect a family name; not corporate
+        Author(family="Beethoven", given="Ludwig", particle="van"),
+    ]  # `and others` is dropped
+
+
+def test_editors_stand_in_for_missing_authors() -> None:
+    [paper] = parse("@collection{a, editor = {Matuz, Roger}, title = {T}}").papers
+    assert paper.short_authors() == "Matuz"
+
+
+# --- crossref and xdata ---
+
+
+def test_crossref_inherits_missing_fields_and_maps_title_to_booktitle() -> None:
+    text = """@inproceedings{paper, title = {A Paper}, author = {Doe, Jane}, crossref = {Proc},
+  doi = {10.1/paper}}
+@proceedings{proc, title = {Proceedings of Things}, year = 2020, publisher = {ACM},
+  doi = {10.1/volume}, url = {https://volume}}"""
+    papers = by_key(parse(text))
+    paper = papers["paper"]
+    assert paper.venue == "Proceedings of Things"  # parent title -> child booktitle (biblatex)
+    assert paper.year == 2020
+    assert paper.title == "A Paper"
+    assert paper.doi == "10.1/paper"
+    assert paper.url == ""  # the volume's identifiers are not the paper's
+    assert papers["proc"].title == "Proceedings of Things"
+
+
+def test_crossref_keys_match_case_insensitively() -> None:
+    text = "@inproceedings{p, title = {T}, crossref = {icml2020}}\n@proceedings{ICML2020, title = {ICML}}"
+    result = parse(text)
+    assert by_key(result)["p"].venue == "ICML"
+    assert result.problems == []
+
+
+def test_crossref_prefers_a_booktitle_the_parent_carries() -> None:
+    """BibTeX style: the parent proceedings carries `booktitle` for its children."""
+    text = """@inproceedings{p, crossref = {c}, title = {T}}
+@proceedings{c, title = {Proc. 15th STOC}, booktitle = {Proc. Fifteenth Annual ACM STOC}}"""
+    assert by_key(parse(text))["p"].venue == "Proc. Fifteenth Annual ACM STOC"
+
+
+def test_crossref_chains_and_cycles() -> None:
+    text = """@inbook{chapter, title = {Ch}, crossref = {vol}}
+@book{vol, title = {Volume One}, crossref = {set}}
+@mvbook{set, title = {Collected Works}, author = {Knuth, Donald}, date = {1968}}
+@article{loop1, crossref = {loop2}}
+@article{loop2, crossref = {loop1}, journal = {J}}"""
+    result = parse(text)
+    papers = by_key(result)
+    assert papers["chapter"].venue == "Volume One"
+    assert papers["chapter"].short_authors() == "Knuth"
+    assert papers["chapter"].year == 1968
+    assert papers["loop1"].venue == "J"
+    assert any("leads back to itself" in p.message for p in result.problems)
+
+
+def test_missing_crossref_parent_is_reported() -> None:
+    result = parse("@inproceedings{a,\n  title = {T},\n  crossref = {nowhere}\n}")
+    assert [p.title for p in result.papers] == ["T"]
+    assert messages(result) == [(2, "warning", "crossref 'nowhere' of 'a' is not in this file")]
+
+
+def test_xdata_fields_are_inherited_and_xdata_entries_are_not_papers() -> None:
+    text = """@xdata{acm, publisher = {ACM}, location = {New York}}
+@xdata{year, date = {2019}}
+@book{a, title = {T}, xdata = {acm, year}}"""
+    [paper] = parse(text).papers
+    assert (paper.key, paper.venue, paper.year) == ("a", "ACM", 2019)
+
+
+# --- file structure ---
+
+
+def test_comments_preamble_and_parenthesised_entries() -> None:
+    text = """Prose before the first entry, with an email a@b.org and {braces}.
+@comment{ @article{commented-out, title = {No}} }
+@preamble{ "\\newcommand{\\noopsort}[1]{}" }
+% a percent comment
+@article(paren, title = "In (parentheses)", year = 1999)
+Prose between entries.
+@Book{braced, title = {Braced}}
+"""
+    result = parse(text)
+    assert [(p.key, p.title) for p in result.papers] == [("paren", "In (parentheses)"), ("braced", "Braced")]
+    assert result.problems == []
+    assert result.papers[0].raw == '@article(paren, title = "In (parentheses)", year = 1999)'
+    assert_raw_round_trips(text, result.papers)
+
+
+def test_span_points_at_the_entry_not_at_a_copy_in_a_comment() -> None:
+    text = "@comment{ @article{a, title = {A}} }\n@article{a, title = {A}}\n"
+    [paper] = parse(text).papers
+    assert (paper.span.start_line, paper.span.start_col) == (1, 0)
+    assert_raw_round_trips(text, [paper])
+
+
+def test_span_is_exact_and_end_exclusive() -> None:
+    text = "% header\n  @article{a,\n  title = {Ünïcödé}\n}  trailing\n@misc{b,}"
+    papers = by_key(parse(text))
+    span = papers["a"].span
+    assert (span.start_line, span.start_col, span.end_line, span.end_col) == (1, 2, 3, 1)
+    assert papers["a"].raw == "@article{a,\n  title = {Ünïcödé}\n}"
+    assert_raw_round_trips(text, list(papers.values()))
+
+
+def test_spans_with_windows_line_endings() -> None:
+    text = "@article{a,\r\n  title = {A}\r\n}\r\n\r\n@article{b,\r\n  title = {B}\r\n}\r\n"
+    papers = parse(text).papers
+    assert [(p.span.start_line, p.span.end_line) for p in papers] == [(0, 2), (4, 6)]
+    assert_raw_round_trips(text, papers)
+
+
+# --- problems ---
+
+
+def test_entry_without_key_is_an_error_and_skipped() -> None:
+    text = "@article{good1, title = {One}}\n@article{\n  title = {No key}\n}\n@article{, title = {Empty key}}\n"
+    result = parse(text)
+    assert [p.key for p in result.papers] == ["good1"]
+    assert messages(result) == [(1, "error", "entry without a citation key"),
+                                (4, "error", "entry without a citation key")]
+
+
+def test_unbalanced_braces_skip_only_the_broken_entry() -> None:
+    text = """@article{before, title = {Before}}
+@article{broken,
+  title = {Never {closed},
+  year = 2000
+}
+@article{after, title = {After}}
+"""
+    result = parse(text)
+    assert [p.key for p in result.papers] == ["before", "after"]
+    [problem] = result.problems
+    assert (problem.line, problem.column, problem.severity) == (1, 0, "error")
+    assert "'broken'" in problem.message
+
+
+def test_duplicate_key_keeps_the_first_and_warns() -> None:
+    text = "@article{k, title = {First}}\n\n@article{k, title = {Second}}\n@article{K, title = {Other case}}"
+    result = parse(text)
+    assert [(p.key, p.title) for p in result.papers] == [("k", "First"), ("K", "Other case")]
+    assert messages(result) == [
+        (2, "warning", "duplicate citation key 'k' (first on line 1); this entry is ignored")]
+
+
+@pytest.mark.parametrize("second", ["title", "TITLE"])
+def test_duplicate_field_keeps_the_first_value_and_warns(second: str) -> None:
+    """As BibTeX and biber do: a repeated field is a warning, the entry stays."""
+    result = parse(f"@article{{k,\n  title = {{First}},\n  {second} = {{Second}}\n}}")
+    assert [p.title for p in result.papers] == ["First"]
+    assert messages(result) == [(2, "warning", "duplicate field 'title' in 'k'; the first value is used")]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "@", "@article", "@article{", "@article{a", "@article{a,", "@article{a, title", "@article{a, title =",
+     "@article{a, title = {", '@article{a, title = "x', "@string{", "@string{x = ", "@comment{", "@preamble{",
+     "@article(a, title = {x}", "}}}}", "@@@@", "@article{a, title = x # }", "@article{a, = {x}}",
+     "\x00\ufeff@article{a,}", "@article{a, crossref = {a}}"],
+)
+def test_never_raises_on_broken_input(garbage: str) -> None:
+    result = parse(garbage)
+    assert not any(p.message.startswith("cannot read") for p in result.problems)
+    assert_raw_round_trips(garbage, result.papers)
+
+
+# --- real corpora ---
+
+# Hand-counted (grep -c '^@' minus @string/@comment/@preamble, then reasoned per file):
+HAND_COUNTED_PAPERS = {
+    # 40 `@` lines: 1 @preamble + 3 @STRING -> 36 entries, no duplicates.
+    "bib/xampl.bib": 36,
+    # 100 `@` lines: 8 @string -> 92 entries (2 of them @set, which are citable).
+    "bib/biblatex-examples.bib": 92,
+    # 72 `@` lines, all entries; @IEEEtranBSTCTL{IEEEexample:BSTcontrol} configures the style -> 71.
+    "bib/IEEEexample.bib": 71,
+    # 512 `@` lines, all entries (types include @web_page): 37 are `@type{,` with no key and
+    # 25 repeat an earlier key (Scales2015, Matias2014, Matias2016, Milazzo2017 three times each,
+    # 13 others twice) -> 512 - 37 - 25 = 450.
+    "bib/bbt-mendeley-export.bib": 450,
+    # 54 `@` lines: 1 @preamble -> 53.
+    "bib/bbt-name-particles.bib": 53,
+    # 6 `@` lines: 1 @preamble -> 5.
+    "bib/pybtex-cyrillic.bib": 5,
+    "bib/afpsample.latin1.bib": 50,
+    "bib/bbt-colon-key.bib": 1,
+    # the only entry has no key
+    "malformed/bbt-endnote-export-no-key.bib": 0,
+    # murdoch:2009 is fine; murdoch:2010 never closes its title brace
+    "malformed/r-bibtex-unbalanced_braces.bib": 1,
+}
+
+
+def corpus(corpora: Path, name: str) -> ReadResult:
+    return read_file(corpora / name)
+
+
+def test_every_corpus_file_is_read_without_internal_errors(corpora: Path) -> None:
+    files = sorted(corpora.glob("bib/*.bib")) + sorted(corpora.glob("malformed/*.bib"))
+    assert {str(path.relative_to(corpora)) for path in files} == set(HAND_COUNTED_PAPERS)
+    for path in files:
+        result = read_file(path)
+        assert not any(p.message.startswith("cannot read") for p in result.problems), path
+        assert len(result.papers) == HAND_COUNTED_PAPERS[str(path.relative_to(corpora))], path
+
+
+def test_raw_round_trips_for_every_entry_of_every_corpus_file(corpora: Path) -> None:
+    for path in sorted(corpora.glob("*/*.bib")):
+        text, _ = decode(path.read_bytes())
+        result = bibtex.parse(text, str(path))
+        assert_raw_round_trips(text, result.papers)
+        assert all(p.source == str(path) for p in result.papers)
+
+
+def test_mendeley_export_reports_keyless_and_duplicate_entries(corpora: Path) -> None:
+    result = corpus(corpora, "bib/bbt-mendeley-export.bib")
+    keyless = [p for p in result.problems if p.message == "entry without a citation key"]
+    duplicates = [p for p in result.problems if p.message.startswith("duplicate citation key")]
+    assert (len(keyless), len(duplicates), len(result.problems)) == (37, 25, 62)
+    assert keyless[0].line == 113  # `@article{,` on line 114
+    assert duplicates[0].line == 499 and "'Milazzo2017' (first on line 406)" in duplicates[0].message
+
+
+def test_xampl_crossref_and_strings(corpora: Path) -> None:
+    papers = by_key(corpus(corpora, "bib/xampl.bib"))
+    # crossref = {WHOLE-JOURNAL} finds @ARTICLE{whole-journal: keys match case-insensitively
+    article = papers["article-crossref"]
+    assert (article.venue, article.year) == ("G-Animal's Journal", 1986)
+    # the parent proceedings carries its own booktitle, built from @string STOC with `#`
+    proceedings = papers["inproceedings-crossref"]
+    assert proceedings.venue == "Proc. Fifteenth Annual ACM Symposium on the Theory of Computing"
+    assert proceedings.year == 1983
+    # @book parent -> @inbook child: title becomes booktitle; publisher and author inherited
+    inbook = papers["inbook-crossref"]
+    assert inbook.venue == "The Art of Computer Programming"
+    assert inbook.short_authors() == "Knuth"
+    assert papers["book-crossref"].venue == "Addison-Wesley"
+    assert papers["inproceedings-minimal"].venue == proceedings.venue
+    assert papers["techreport-full"].title == "An O(n log n / loglog n) Sorting Algorithm"
+    assert papers["unpublished-full"].authors[0] == Author(family="Ünderwood", given="Ulrich")
+
+
+def test_biblatex_examples_crossref_date_journaltitle_eprint(corpora: Path) -> None:
+    papers = by_key(corpus(corpora, "bib/biblatex-examples.bib"))
+    space = papers["westfahl:space"]  # @incollection crossref @collection westfahl:frontier
+    assert space.venue == "Space and Beyond"
+    assert space.year == 2000
+    assert space.title.startswith("The True Frontier: Confronting and Avoiding")
+    aksin = papers["aksin"]  # journaltitle = jomch (an @string), date = 2006
+    assert (aksin.venue, aksin.year) == ("J. Organomet. Chem.", 2006)
+    assert aksin.authors[0] == Author(family="Aksın", given="Özge")
+    assert papers["baez/article"].arxiv == "math/0307200v3"
+    assert papers["itzhaki"].arxiv == "hep-th/9603067"
+    assert papers["kastenholz"].doi == "10.1063/1.2172593"
+    assert papers["kastenholz"].title.startswith("Computation of methodology-independent ionic")
+    assert papers["set"].entry_type == "set"
+
+
+def test_latin1_file_is_decoded_and_its_accents_converted(corpora: Path) -> None:
+    result = corpus(corpora, "bib/afpsample.latin1.bib")
+    assert result.encoding == "latin-1"
+    papers = by_key(result)
+    assert papers["Helanterae06"].title == (
+        "The Unity That Does Not Exist—A Review of A. Burt & R. Trivers 2006: Genes in Conflict")
+    assert papers["Helanterae06"].authors == [Author(family="Helanterä", given="H.")]
+    assert papers["Canals98"].authors[0] == Author(family="Canals", given="José")
+
+
+def test_cyrillic_names_and_titles(corpora: Path) -> None:
+    papers = by_key(corpus(corpora, "bib/pybtex-cyrillic.bib"))
+    book = papers["viktorov-metodoj"]
+    assert book.title == "Методы вычисления физико-химических величин и прикладные расчёты"
+    assert book.authors == [Author(family="Викторов", given="Михаил Маркович")]
+    assert book.venue == "Л.: <<Химия>>"
+    assert papers["test-booklet"].authors == [Author(family="Last", given="First Middle", particle="de",
+                                                     suffix="Jr.")]
+
+
+def test_name_particles_suffixes_and_corporate_authors(corpora: Path) -> None:
+    papers = by_key(corpus(corpora, "bib/bbt-name-particles.bib"))
+    assert papers["fixedkey"].authors == [
+        Author(family="Humboldt", given="Alexander", particle="von"),
+        Author(family="Gooding", given="Cuba", suffix="Jr."),
+        # BibTeX's rule: the von part ends at the last lowercase word, so "La" stays in the family
+        # name (as for the poet, indexed under "La Fontaine"); the surname shown is the same.
+        Author(family="La Fontaine", given="Jean", particle="de"),
+        Author(family="Wright", given="Georg Henrik Auto", particle="von"),
+        Author(family="von Wright", given="Georg Henrik Explicit"),
+    ]
+    assert papers["fixedkey"].authors[2].surname == "de La Fontaine"
+    assert papers["name_FormattingOfParticles"].authors == [Author(family="Meer", given="Gerard",
+                                                                   particle="van der")]
+    assert papers["decorations_AndTermUnaffectedByNameDecorations"].authors[0] == Author(
+        family="Doe", given="John", suffix="III")
+    assert papers["bennett_citations_2013"].authors[0].full_name == "Frank G. Bennett, Jr."
+    assert papers["bugreports_DemoPageFullCiteCruftOnSubsequent"].authors == [
+        Author(literal="U.S. Bureau of the Census")]
+    assert papers["name_MultipleLiteral"].short_authors() == "Alfred Benzon Foundation et al."
+    assert papers["name_ParticleCaps3"].authors == [Author(family="Van Dyke", given="Dick")]
+    assert papers["bugreports_GreekStyleProblems"].authors == [Author(family="Καρυωτάκης", given="Κώστας")]
+    assert papers["sort_LeadingApostropheOnNameParticle"].authors[1].surname == "in 't Horvath"
+
+
+def test_colon_key(corpora: Path) -> None:
+    [paper] = corpus(corpora, "bib/bbt-colon-key.bib").papers
+    assert paper.key == "deKort:2007:DigitalGamesSocial"
+    assert paper.venue == "Proceedings of the 10th Annual International Workshop on Presence"
+    assert paper.year == 2007
+    assert paper.doi == ""  # the doi field holds a PDF URL
+    assert paper.authors[0] == Author(family="Kort", given="Y.A.W.", particle="de")
+
+
+def test_ieee_example_prose_and_undefined_strings(corpora: Path) -> None:
+    result = corpus(corpora, "bib/IEEEexample.bib")
+    papers = by_key(result)
+    assert "IEEEexample:BSTcontrol" not in papers
+    assert papers["IEEEexample:article_typical"].venue == "IEEE_J_EDL"  # from IEEEabrv.bib, not here
+    assert {p.severity for p in result.problems} == {"information"}
+
+
+def test_malformed_no_key(corpora: Path) -> None:
+    result = corpus(corpora, "malformed/bbt-endnote-export-no-key.bib")
+    assert result.papers == []
+    assert messages(result) == [(1, "error", "entry without a citation key")]
+    assert result.problems[0].column == 1  # after the tab
+
+
+def test_malformed_unbalanced_braces_keeps_the_first_entry(corpora: Path) -> None:
+    result = corpus(corpora, "malformed/r-bibtex-unbalanced_braces.bib")
+    [paper] = result.papers
+    assert (paper.key, paper.title, paper.year) == ("murdoch:2009", "Parsing Rd files", 2009)
+    assert paper.url == "http://developer.r-project.org/parseRd.pdf"
+    [problem] = result.problems
+    assert (problem.line, problem.severity) == (8, "error")
+    assert "murdoch:2010" in problem.message
+
+
+def test_random_truncations_of_the_corpora_never_raise(corpora: Path) -> None:
+    rng = random.Random(20240611)
+    for path in sorted(corpora.glob("*/*.bib")):
+        text, _ = decode(path.read_bytes())
+        for _ in range(15):
+            cut = rng.randrange(len(text))
+            for sample in (text[:cut], text[cut:], text[:cut] + text[cut + rng.randrange(1, 80):]):
+                result = bibtex.parse(sample, str(path))
+                assert not any(p.message.startswith("cannot read") for p in result.problems), (path, cut)

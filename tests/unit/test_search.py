@@ -1,0 +1,107 @@
+"""Ranking: what people type finds the paper they mean, first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from papercite.index.search import PaperSearch, one_edit_apart, parse_query
+from papercite.index.store import PaperStore
+
+SAMPLE = Path(__file__).resolve().parents[2] / "index" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> PaperSearch:
+    store = PaperStore(tmp_path_factory.mktemp("index"))
+    store.update([SAMPLE / "library.bib", SAMPLE / "references.json"])
+    return PaperSearch(store)
+
+
+def top(search: PaperSearch, text: str, n: int = 1, **kwargs) -> list[str]:
+    return [h.key for h in search.search(text, **kwargs)[:n]]
+
+
+@pytest.mark.parametrize("typed, key", [
+    ("attention is all", "vaswani2017attention"),  # title start, last word half-typed
+    ("vaswani 2017", "vaswani2017attention"),  # surname + year
+    ("vaswani2017", "vaswani2017attention"),  # key prefix
+    ("deep residual learn", "he2016deep"),
+    ("hochreiter", "hochreiter1997long"),
+    ("schölkopf kernels", "scholkopf2002learning"),  # accents typed
+    ("scholkopf kernels", "scholkopf2002learning"),  # accents not typed
+    ("few-shot learners", "brown2020language"),
+    ("low rank adaptation", "hu2022lora"),
+    ("raft consensus understandable", "ongaro2014search"),  # words out of order
+    ("atention is all you", "vaswani2017attention"),  # one typo
+    ("dropuot", "srivastava2014dropout"),  # a typo in the only word
+    ("1706.03762", "vaswani2017attention"),  # an arXiv id
+    ("openai", "openai2023gpt4"),  # a corporate author
+    ("roberta", "liu2019roberta"),  # from the CSL-JSON file
+])
+def test_typed_text_finds_the_paper_first(sample: PaperSearch, typed: str, key: str):
+    assert top(sample, typed) == [key]
+
+
+def test_every_keystroke_of_a_title_keeps_the_paper_near_the_top(sample: PaperSearch):
+    typed = "generative adversarial"
+    ranks = []
+    for i in range(4, len(typed) + 1):
+        keys = top(sample, typed[:i], n=50)
+        ranks.append(keys.index("goodfellow2014generative") if "goodfellow2014generative" in keys else None)
+    assert all(r is not None and r < 5 for r in ranks), ranks
+    assert ranks[-1] == 0
+
+
+def test_one_or_two_characters_complete_keys(sample: PaperSearch):
+    keys = top(sample, "va", n=5)
+    assert keys and all(k.startswith("va") for k in keys)
+
+
+def test_exact_key_beats_longer_keys_with_it_as_prefix(tmp_path: Path):
+    lib = tmp_path / "k.bib"
+    lib.write_text("@misc{smith, title={One}}\n@misc{smith2020, title={Two}}\n@misc{smithson, title={Three}}\n")
+    store = PaperStore(tmp_path / "index")
+    store.update([lib])
+    assert top(PaperSearch(store), "smith", n=3)[0] == "smith"
+
+
+def test_document_bibliography_ranks_above_the_global_library(tmp_path: Path):
+    shared = tmp_path / "shared.bib"
+    local = tmp_path / "local.bib"
+    shared.write_text("@article{a2020, title={Sparse Attention Models}, author={Zed, A}, year=2020}\n")
+    local.write_text("@article{b2020, title={Sparse Attention Models}, author={Zed, B}, year=2020}\n")
+    store = PaperStore(tmp_path / "index")
+    store.update([shared, local])
+    search = PaperSearch(store)
+    assert top(search, "sparse attention", prefer={str(local.resolve())}) == ["b2020"]
+    assert top(search, "sparse attention", prefer={str(shared.resolve())}) == ["a2020"]
+
+
+def test_latin1_and_cyrillic_titles_are_searchable(corpora: Path, tmp_path: Path):
+    store = PaperStore(tmp_path / "index")
+    store.update([corpora / "bib" / "afpsample.latin1.bib", corpora / "bib" / "pybtex-cyrillic.bib"])
+    search = PaperSearch(store)
+    assert top(search, "helanterä unity") == ["Helanterae06"]
+    assert top(search, "bücking mycorrhizal") == ["Kiers11"]
+    cyrillic = search.search("методы вычисления")
+    assert cyrillic and cyrillic[0].title.startswith("Методы вычисления физико-химических")
+    assert search.search("викторов")[0].key == cyrillic[0].key
+
+
+def test_query_parsing_knows_the_half_typed_word():
+    assert parse_query("sparse lo").partial == "lo"
+    assert parse_query("sparse lo").complete == ("sparse",)
+    assert parse_query("sparse lora ").partial == ""
+    assert parse_query("Müller").partial == "muller"
+    assert parse_query("deKort:2007").key_like == "dekort:2007"
+    assert parse_query("two words").key_like == ""
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("atention", "attention", True), ("attnetion", "attention", True), ("attentoin", "attention", True),
+    ("attentiom", "attention", True), ("attention", "attention", False), ("atenion", "attention", False),
+])
+def test_one_edit_apart(a: str, b: str, expected: bool):
+    assert one_edit_apart(a, b) is expected

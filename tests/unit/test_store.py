@@ -1,0 +1,164 @@
+"""The on-disk store: incremental updates, damage recovery, and two processes sharing an index."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from papercite.index.search import PaperSearch
+from papercite.index.store import PaperStore
+
+ENTRY = "@article{{{key},\n  title = {{{title}}},\n  author = {{Doe, Jane}},\n  year = {{2020}}\n}}\n"
+
+
+def bib(path: Path, *entries: tuple[str, str]) -> Path:
+    path.write_text("".join(ENTRY.format(key=k, title=t) for k, t in entries), encoding="utf-8")
+    return path
+
+
+def keys(store: PaperStore) -> set[str]:
+    return {p.key for source in store.catalogue().sources for p in store.papers_in(source)}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> PaperStore:
+    return PaperStore(tmp_path / "index")
+
+
+def test_every_corpus_file_indexes(corpora: Path, store: PaperStore):
+    files = sorted(p for folder in ("bib", "csl", "papers", "malformed") for p in (corpora / folder).iterdir())
+    report = store.update(files)
+    assert len(report.indexed) == len(files)
+    counts = {Path(s).name: r.papers for s, r in store.catalogue().sources.items()}
+    assert counts["daily-papers-listing.txt"] == 96
+    assert counts["bbt-dates-edtf.json"] == 15
+    assert counts["bbt-csl-yaml-import.yml"] == 11
+    assert counts["r-bibtex-unbalanced_braces.bib"] >= 1  # the good first entry survives
+    assert store.count() == sum(counts.values())
+    bad = [p for p in report.problems if Path(p.source).name == "bbt-endnote-export-no-key.bib"]
+    assert bad and all(p.line >= 0 for p in bad)
+
+
+def test_unchanged_files_are_not_reread(tmp_path: Path, store: PaperStore):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    first = store.update([a])
+    assert first.indexed == [str(a)] and first.papers == 1
+    again = store.update([a])
+    assert again.indexed == [] and again.unchanged == [str(a)]
+    os.utime(a, ns=(time.time_ns(), time.time_ns() + 10**9))  # touched, same bytes
+    touched = store.update([a])
+    assert touched.indexed == [] and touched.unchanged == [str(a)]
+
+
+def test_changed_file_replaces_only_its_papers_and_deleted_file_is_removed(tmp_path: Path, store: PaperStore):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"), ("beta", "Beta Paper"))
+    b = bib(tmp_path / "b.bib", ("gamma", "Gamma Paper"))
+    store.update([a, b])
+    assert keys(store) == {"alpha", "beta", "gamma"}
+    bib(a, ("alpha", "Alpha Paper Revised"), ("delta", "Delta Paper"))
+    report = store.update([a, b])
+    assert report.indexed == [str(a)] and report.unchanged == [str(b)]
+    assert keys(store) == {"alpha", "delta", "gamma"}
+    assert store.papers_for_key("alpha")[0].title == "Alpha Paper Revised"
+    b.unlink()
+    report = store.update([a, b])
+    assert report.removed == [str(b)]
+    assert keys(store) == {"alpha", "delta"}
+    assert PaperSearch(store).search("gamma") == []
+
+
+def test_missing_file_is_a_problem_not_an_exception(tmp_path: Path, store: PaperStore):
+    report = store.update([tmp_path / "nope.bib"])
+    assert [p.message for p in report.problems] == ["file not found"]
+
+
+def test_editor_buffer_text_is_indexed_then_file_reread(tmp_path: Path, store: PaperStore):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    store.update([a])
+    store.update_text(str(a.resolve()), ENTRY.format(key="unsaved", title="Unsaved Buffer Entry"))
+    assert keys(store) == {"unsaved"}
+    assert store.update([a]).indexed == [str(a.resolve())]  # the file on disk wins when next seen
+    assert keys(store) == {"alpha"}
+
+
+def test_ids_aliases_find_the_paper(tmp_path: Path, store: PaperStore):
+    path = tmp_path / "a.bib"
+    path.write_text("@article{new2020, ids = {old2019, older2018}, title = {Renamed}, year = 2020}\n")
+    store.update([path])
+    assert [p.key for p in store.papers_for_key("old2019")] == ["new2020"]
+    assert [h.key for h in PaperSearch(store).search("older2018")] == ["new2020"]
+
+
+def test_damaged_index_is_rebuilt_and_said(tmp_path: Path):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    store = PaperStore(tmp_path / "index")
+    store.update([a])
+    store.close()
+    segment = next((tmp_path / "index").glob("*.seg"))
+    segment.write_bytes(segment.read_bytes()[: segment.stat().st_size // 2])
+    reopened = PaperStore(tmp_path / "index")
+    assert any("damaged" in n for n in reopened.notices)
+    assert reopened.count() == 0
+    assert reopened.update([a]).papers == 1  # the catalogue was reset with it: everything is re-read
+    assert keys(reopened) == {"alpha"}
+
+
+def test_index_from_another_version_is_rebuilt(tmp_path: Path):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    store = PaperStore(tmp_path / "index")
+    store.update([a])
+    store.close()
+    catalogue = tmp_path / "index" / "catalogue.json"
+    data = json.loads(catalogue.read_text())
+    data["schema_version"] = 0
+    catalogue.write_text(json.dumps(data))
+    reopened = PaperStore(tmp_path / "index")
+    assert any("another papercite version" in n for n in reopened.notices)
+    assert reopened.update([a]).papers == 1
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from papercite.index.store import PaperStore
+store = PaperStore(Path(sys.argv[1]))
+report = store.update([Path(sys.argv[2])])
+print(report.papers)
+"""
+
+
+def test_two_processes_writing_the_same_index_both_land(tmp_path: Path):
+    entries_a = [(f"a{i}", f"Paper A number {i}") for i in range(300)]
+    entries_b = [(f"b{i}", f"Paper B number {i}") for i in range(300)]
+    a, b = bib(tmp_path / "a.bib", *entries_a), bib(tmp_path / "b.bib", *entries_b)
+    index = tmp_path / "index"
+    PaperStore(index).close()
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(index), str(f)], stdout=subprocess.PIPE, text=True)
+             for f in (a, b)]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs == ["300", "300"]
+    store = PaperStore(index)
+    assert store.count() == 600
+    assert not store.notices
+
+
+def test_readers_never_wait_for_a_writer(tmp_path: Path, store: PaperStore):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    store.update([a])
+    with open(store.dir / "write.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as another process's writer would
+        found: list[str] = []
+        reader = threading.Thread(target=lambda: found.extend(
+            h.key for h in PaperSearch(PaperStore(store.dir)).search("alpha paper")))
+        reader.start()
+        reader.join(timeout=60)  # a deadlock detector, not a speed check
+        assert not reader.is_alive() and found == ["alpha"]
