@@ -184,12 +184,13 @@ class PaperSearch:
         if typed.key_like:
             keys = islice(reader.expand_prefix("keys", typed.key_like), SHORT_CAP if typed.short else KEY_PREFIX_CAP)
             candidates |= view.union("keys", (k.decode() for k in keys))
-        spellings: dict[str, list[str]] = {}
+        spellings = self._abbreviations(view, reader, typed)
         if typed.all_words:
             matches = self._matches(view, reader, typed, spellings)
             if not matches and not candidates:
-                spellings = self._spellings(reader, typed)
-                if spellings:
+                typos = self._spellings(reader, typed)
+                if typos:
+                    spellings.update(typos)
                     matches = self._matches(view, reader, typed, spellings)
             lead = self._lead(view, reader, typed)
             if len(typed.all_words) > 2:
@@ -249,6 +250,16 @@ class PaperSearch:
                 frequency[text] = frequency.get(text, 0) + info.doc_frequency()
         return sorted(frequency, key=frequency.get, reverse=True)[:EXPANSION_CAP]
 
+    def _abbreviations(self, view: IndexView, reader, typed: TypedQuery) -> dict[str, list[str]]:
+        """Finished words that are no index word but start some ("resid learn"): their expansions."""
+        found = {}
+        for word in typed.complete:
+            if len(word) >= 3 and not reader.doc_frequency("strong", word) and not reader.doc_frequency("weak", word):
+                expansions = self._expand(view, "strong", word)
+                if expansions:
+                    found[word] = expansions
+        return found
+
     @staticmethod
     def _spellings(reader, typed: TypedQuery) -> dict[str, list[str]]:
         """Typo fixes: for each word of FUZZY_MIN_LENGTH+ letters that the index does not know,
@@ -259,7 +270,8 @@ class PaperSearch:
         fixes: dict[str, list[str]] = {}
         for word in typed.all_words:
             is_partial = word == typed.partial
-            if len(word) < FUZZY_MIN_LENGTH or (not is_partial and reader.doc_frequency("strong", word)):
+            known = reader.doc_frequency("strong", word) or reader.doc_frequency("weak", word)
+            if len(word) < FUZZY_MIN_LENGTH or (not is_partial and known):
                 continue
             found: dict[str, int] = {}
             for term, info in islice(reader.iter_prefix("strong", word[0]), FUZZY_SCAN):
@@ -269,7 +281,7 @@ class PaperSearch:
                     if one_edit_apart(word, head):
                         found[head] = max(found.get(head, 0), info.doc_frequency())
             if found:
-                fixes[word] = sorted(found, key=found.get, reverse=True)[:EXPANSION_CAP]
+                fixes[word] = [word, *sorted(found, key=found.get, reverse=True)[:EXPANSION_CAP]]
         return fixes
 
     @staticmethod

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import multiprocessing
 import os
 import pickle
 import shutil
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -24,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import platformdirs
@@ -44,6 +47,7 @@ from papercite.index.text import abstract_words, unique_words, words
 SCHEMA_VERSION = 2
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0  # seconds a writer waits for another process's writer
+BATCH_DOCUMENTS = 20_000  # papers written per commit in big updates
 PARALLEL_BYTES = 2_000_000  # updates bigger than this parse in a worker process while writing
 
 # Whoosh errors that mean "this index is damaged" (measured: truncated .seg -> EOFError,
@@ -354,8 +358,8 @@ class PaperStore:
         if not total and not report.removed:
             self._write_catalogue(catalogue)
             return
-        # 256 MB of posting pool keeps 10k papers in memory; less spills to disk and costs 50%.
-        writer = self._ix.writer(limitmb=256, codec=W3Codec(compression=0))
+        writer = self._writer()
+        pending = 0  # documents added since the last commit
         try:
             for source in report.removed:
                 writer.delete_by_term("source", source)
@@ -367,23 +371,35 @@ class PaperStore:
                     writer.delete_by_term("source", item.source)
                 for document in item.documents:
                     writer.add_document(**document)
+                pending += len(item.documents)
                 catalogue.sources[item.source] = item.record
                 report.indexed.append(item.source)
                 report.papers += item.record.papers
                 report.problems.extend(item.record.problems)
+                if pending >= BATCH_DOCUMENTS:
+                    # Commit in batches: Whoosh sorts a batch in memory instead of spilling runs to
+                    # disk and merging them in Python (1.6x faster at 100k papers), and what is
+                    # indexed so far becomes searchable, with the catalogue saying so.
+                    writer.commit(merge=False)
+                    self._write_catalogue(catalogue)
+                    writer, pending = self._writer(), 0
             if progress:
                 progress(total, total, "")
-            writer.commit()
+            writer.commit(merge=report.papers < BATCH_DOCUMENTS)
         except BaseException:
             writer.cancel()
             raise
         self._write_catalogue(catalogue)
-        self._close_searcher()
+
+    def _writer(self):
+        # 384 MB of posting pool holds a 20k-paper batch in memory; a smaller pool spills to disk.
+        return self._ix.writer(limitmb=384, codec=W3Codec(compression=0))
 
     # --- reading -----------------------------------------------------------------------------
 
     def searcher(self):
-        """The shared searcher, reopened when the index changed on disk (another process wrote)."""
+        """The shared searcher, reopened when the index changed on disk (a commit by this process or
+        another: `up_to_date()` is a cheap check of the latest generation)."""
         with self._searcher_lock:
             if self._searcher is not None and not self._searcher.up_to_date():
                 self._searcher.close()
@@ -425,3 +441,44 @@ class PaperStore:
     def close(self) -> None:
         self._close_searcher()
         self._ix.close()
+
+
+def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCallback | None = None,
+                    force: bool = False) -> UpdateReport:
+    """`PaperStore.update` in a child process: a 100k-paper first indexing needs a few hundred MB
+    of posting pool and minutes of CPU, neither of which belongs in a language server."""
+    command = [sys.executable, "-m", "papercite.index.store", str(index_dir), *(["--force"] if force else []),
+               *map(str, paths)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        report = None
+        for line in child.stdout:
+            message = json.loads(line)
+            if "done" in message and progress:
+                progress(message["done"], message["total"], message["source"])
+            elif "report" in message:
+                data = message["report"]
+                data["problems"] = [Problem.model_validate(p) for p in data["problems"]]
+                report = UpdateReport(**data)
+        errors = child.stderr.read()
+    if child.returncode or report is None:
+        raise RuntimeError(f"indexing failed: {errors.strip().splitlines()[-1] if errors.strip() else child.returncode}")
+    return report
+
+
+def _child_main(argv: list[str]) -> int:
+    force = "--force" in argv
+    index_dir, *paths = [a for a in argv if a != "--force"]
+    store = PaperStore(Path(index_dir))
+
+    def progress(done: int, total: int, source: str) -> None:
+        print(json.dumps({"done": done, "total": total, "source": source}), flush=True)
+
+    report = store.update([Path(p) for p in paths], progress=progress, force=force)
+    data = asdict(report)
+    data["problems"] = [p.model_dump() for p in report.problems]
+    print(json.dumps({"report": data}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

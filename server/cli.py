@@ -1,4 +1,4 @@
-"""The `papercite` command: serve, index, search, check, demo.
+"""The `papercite` command: index, search, demo.
 
 Errors reach the user as one line on stderr and a non-zero exit, never a traceback.
 """
@@ -25,9 +25,6 @@ def _parser() -> argparse.ArgumentParser:
                                      parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", parents=[common], help="run the language server on stdio")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
-
     index = commands.add_parser("index", parents=[common], help="index library files or folders")
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     index.add_argument("--force", action="store_true", help="re-read files even when unchanged")
@@ -36,10 +33,6 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="+")
     search.add_argument("--limit", type=_positive, default=10, metavar="N")
     search.add_argument("--json", action="store_true", help="one JSON object a line")
-
-    check = commands.add_parser("check", parents=[common], help="report undefined citations and library errors")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    check.add_argument("--json", action="store_true")
 
     commands.add_parser("demo", parents=[common], help="index the bundled sample library and show what it does")
     return parser
@@ -140,25 +133,13 @@ def cmd_search(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
-    from papercite.server.app import run
-
-    return run(tcp=args.tcp, index_dir=args.index_dir)
-
-
-def cmd_check(args) -> int:
-    from papercite.server.check import run_check
-
-    return run_check(args.files, index_dir=args.index_dir, as_json=args.json)
-
-
 def cmd_demo(args) -> int:
     from papercite.server.demo import run_demo
 
     return run_demo(index_dir=args.index_dir)
 
 
-COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "check": cmd_check, "demo": cmd_demo}
+COMMANDS = {"index": cmd_index, "search": cmd_search, "demo": cmd_demo}
 
 if __name__ == "__main__":
     sys.exit(main())
