@@ -18,6 +18,7 @@ a posting, which is what made common words take 100 ms at 100k papers.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -99,6 +100,23 @@ class IndexView:
         self._cached = 0
         self._stored: OrderedDict[int, dict] = OrderedDict()
         self._blobs = None
+        self._all_sources: frozenset[str] | None = None
+        self._within: dict[frozenset[str], frozenset[int]] = {}
+
+    def sources(self, within: frozenset[str] | None) -> frozenset[int] | None:
+        """Documents of these sources, or None when that is every document (no filter needed)."""
+        if within is None:
+            return None
+        if self._all_sources is None:
+            self._all_sources = frozenset(t.decode() for t in self.searcher.reader().lexicon("source"))
+        if within >= self._all_sources:
+            return None
+        found = self._within.get(within)
+        if found is None:
+            found = self._within[within] = self.union("source", within & self._all_sources)
+            if len(self._within) > 16:
+                self._within.pop(next(iter(self._within)))
+        return found
 
     def blob(self, docnum: int) -> bytes:
         if self._blobs is None:
@@ -161,12 +179,16 @@ class PaperSearch:
         self.store = store
         self._view: IndexView | None = None
 
-    def search(self, text: str, limit: int = 20, prefer: frozenset[str] | set[str] = frozenset()) -> list[Hit]:
+    def search(self, text: str, limit: int = 20, prefer: Iterable[str] = (),
+               within: Iterable[str] | None = None) -> list[Hit]:
+        """Ranked papers for typed text. ``prefer``: sources ranked first (the document's own
+        bibliographies); ``within``: the only sources searched (None: all). Empty text lists
+        papers of the preferred sources."""
         typed = parse_query(text)
-        if not typed.raw:
+        if not typed.raw and not prefer:
             return []
         try:
-            return self._search(typed, limit, frozenset(prefer))
+            return self._search(typed, limit, frozenset(prefer), None if within is None else frozenset(within))
         except CORRUPTION_ERRORS as err:
             self.store.rebuild(f"could not be read ({type(err).__name__}: {err})")
             return []
@@ -177,22 +199,25 @@ class PaperSearch:
             self._view = IndexView(searcher)
         return self._view
 
-    def _search(self, typed: TypedQuery, limit: int, prefer: frozenset[str]) -> list[Hit]:
+    def _search(self, typed: TypedQuery, limit: int, prefer: frozenset[str], within: frozenset[str] | None) -> list[Hit]:
         view = self.view()
         reader = view.searcher.reader()
+        allowed = view.sources(within)
         candidates: set[int] = set()
+        if not typed.raw:
+            candidates.update(islice(_keep(view.union("source", prefer), allowed), CANDIDATES))
         if typed.key_like:
             keys = islice(reader.expand_prefix("keys", typed.key_like), SHORT_CAP if typed.short else KEY_PREFIX_CAP)
-            candidates |= view.union("keys", (k.decode() for k in keys))
+            candidates |= _keep(view.union("keys", (k.decode() for k in keys)), allowed)
         spellings = self._abbreviations(view, reader, typed)
         if typed.all_words:
-            matches = self._matches(view, reader, typed, spellings)
+            matches = _keep(self._matches(view, reader, typed, spellings), allowed)
             if not matches and not candidates:
                 typos = self._spellings(reader, typed)
                 if typos:
                     spellings.update(typos)
-                    matches = self._matches(view, reader, typed, spellings)
-            lead = self._lead(view, reader, typed)
+                    matches = _keep(self._matches(view, reader, typed, spellings), allowed)
+            lead = _keep(self._lead(view, reader, typed), allowed)
             if len(typed.all_words) > 2:
                 lead &= matches
             candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
@@ -298,6 +323,10 @@ class PaperSearch:
             hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits
+
+
+def _keep(docs: frozenset[int], allowed: frozenset[int] | None) -> frozenset[int]:
+    return docs if allowed is None else docs & allowed
 
 
 def _intersect(sets: list[frozenset[int]]) -> frozenset[int]:

@@ -1,4 +1,4 @@
-"""The `papercite` command: index, search, demo.
+"""The `papercite` command: serve, index, search, demo.
 
 Errors reach the user as one line on stderr and a non-zero exit, never a traceback.
 """
@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="papercite", description="Cite papers as easily as completing a name.",
                                      parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the language server on stdio")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
 
     index = commands.add_parser("index", parents=[common], help="index library files or folders")
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -133,13 +136,19 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from papercite.server.app import run
+
+    return run(tcp=args.tcp, index_dir=args.index_dir)
+
+
 def cmd_demo(args) -> int:
     from papercite.server.demo import run_demo
 
     return run_demo(index_dir=args.index_dir)
 
 
-COMMANDS = {"index": cmd_index, "search": cmd_search, "demo": cmd_demo}
+COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "demo": cmd_demo}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,261 @@
+"""The language server: lifecycle, settings, and the work that keeps the index current.
+
+Feature handlers live in their own modules (documents, completion, hover) and register
+themselves on the server made here. All index reads run on one search thread (Whoosh searchers
+are not documented as thread-safe, and one thread means a cancelled request still queued is
+simply dropped); index writes run on one indexing thread, big ones in a child process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from papercite.index.store import IndexLocked
+from papercite.server.citations import syntax_for
+from papercite.server.library import Library, Scope
+from papercite.server.positions import Lines
+from papercite.server.settings import SECTION, Settings, parse_settings
+
+VERSION = "0.1.0"
+LIBRARY_GLOBS = ("**/*.bib", "**/*.bibtex", "**/*.json", "**/*.yaml", "**/*.yml", "**/_quarto.yml")
+SCOPE_REFRESH_SECONDS = 1.0
+
+log = logging.getLogger("papercite")
+
+
+@dataclass
+class OpenDocument:
+    """What the server knows of an open document beyond its text."""
+
+    path: Path
+    syntax: str | None  # "latex", "markdown", or None for a bibliography
+    scope: Scope | None = None
+    scope_version: int | None = None
+    scope_time: float = 0.0
+
+
+class PaperciteServer(LanguageServer):
+    def __init__(self, index_dir: Path | None = None):
+        super().__init__("papercite", VERSION)
+        self.index_dir_override = index_dir
+        self.settings = Settings()
+        self.library: Library | None = None
+        self.documents: dict[str, OpenDocument] = {}
+        self.search_thread = ThreadPoolExecutor(1, thread_name_prefix="papercite-search")
+        self.index_thread = ThreadPoolExecutor(1, thread_name_prefix="papercite-index")
+        self.pending_messages: list[tuple[types.MessageType, str]] = []
+        self.indexing: set[Path] = set()  # files queued or being indexed
+        self.event_loop: asyncio.AbstractEventLoop | None = None
+
+    def loop_call(self, function, *args) -> None:
+        """Run function(*args) on the event loop thread (from a worker thread)."""
+        if self.event_loop is not None:
+            self.event_loop.call_soon_threadsafe(function, *args)
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def apply_settings(self, raw, where: str) -> None:
+        settings, problems = parse_settings(raw, self.settings)
+        for problem in problems:
+            self.tell(types.MessageType.Warning, f"{problem} (from {where})")
+        index_dir = self.index_dir_override or (Path(settings.index_dir).expanduser() if settings.index_dir else None)
+        if self.library is None or (settings.index_dir != self.settings.index_dir and not self.index_dir_override):
+            try:
+                self.library = Library(index_dir)
+            except (OSError, IndexLocked) as err:
+                self.tell(types.MessageType.Error, f"papercite cannot open its index at {index_dir}: {err}")
+                self.library = self.library or Library(None)
+            for notice in self.library.store.notices:
+                self.tell(types.MessageType.Info, notice)
+        self.settings = settings
+        self.library.workspace_roots = self.workspace_roots()
+        base = self.library.workspace_roots[0] if self.library.workspace_roots else None
+        for error in self.library.set_libraries(settings.libraries, base):
+            self.tell(types.MessageType.Warning, f"papercite setting 'libraries': {error}")
+        for document in self.documents.values():
+            document.scope = None  # libraries changed: every scope is recomputed when next asked
+
+    def workspace_roots(self) -> list[Path]:
+        try:
+            folders = self.workspace.folders.values()
+        except RuntimeError:  # no workspace before initialize
+            return []
+        roots = [Path(to_fs_path(f.uri)) for f in folders]
+        if not roots and self.workspace.root_path:
+            roots = [Path(self.workspace.root_path)]
+        return [r.resolve() for r in roots]
+
+    def tell(self, kind: types.MessageType, message: str) -> None:
+        """window/showMessage, or queued until the client is ready for it."""
+        if self.pending_messages is not None:
+            self.pending_messages.append((kind, message))
+            return
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # --- documents ----------------------------------------------------------------------------
+
+    def document(self, uri: str) -> tuple[OpenDocument, str, Lines] | None:
+        """An open document's state, text and line table, or None if it is not open."""
+        state = self.documents.get(uri)
+        if state is None:
+            return None
+        text_document = self.workspace.get_text_document(uri)
+        return state, text_document.source, Lines(text_document.source, self.workspace.position_encoding)
+
+    def scope(self, uri: str) -> Scope:
+        """The document's bibliographies, recomputed when its text changed (at most once a
+        second while typing: declarations rarely change between keystrokes)."""
+        import time
+
+        state = self.documents[uri]
+        text_document = self.workspace.get_text_document(uri)
+        fresh = state.scope is not None and (state.scope_version == text_document.version
+                                             or time.monotonic() - state.scope_time < SCOPE_REFRESH_SECONDS)
+        if not fresh:
+            state.scope = self.library.scope(state.path, text_document.source, state.syntax)
+            state.scope_version, state.scope_time = text_document.version, time.monotonic()
+            self.index_in_background(state.scope.own + self.library.global_files)
+        return state.scope
+
+    # --- indexing -----------------------------------------------------------------------------
+
+    def index_in_background(self, files: list[Path]) -> None:
+        """Index what is stale among these files, on the indexing thread, with work-done progress."""
+        stale = [f for f in self.library.needs_indexing(files) if f not in self.indexing]
+        if not stale:
+            return
+        self.indexing.update(stale)
+
+        def work() -> None:
+            progress = Progress(self, f"Indexing {len(stale)} bibliograph{'y' if len(stale) == 1 else 'ies'}")
+            try:
+                report = self.library.index_files(stale, progress.report)
+                progress.end(f"{report.papers} papers from {len(report.indexed)} files in {report.seconds:.1f} s")
+                self.loop_call(self.refresh_diagnostics)
+            except Exception as err:  # the server keeps serving what is indexed
+                progress.end(f"indexing failed: {err}")
+                self.loop_call(self.tell, types.MessageType.Error, f"papercite: indexing failed: {err}")
+            finally:
+                self.indexing.difference_update(stale)
+
+        self.index_thread.submit(work)
+
+    def refresh_diagnostics(self) -> None:
+        from papercite.server.documents import publish_diagnostics
+
+        for uri in list(self.documents):
+            publish_diagnostics(self, uri)
+
+    async def on_search_thread(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.search_thread, function, *args)
+
+
+class Progress:
+    """Work-done progress ($/progress) from a worker thread, if the client supports it."""
+
+    def __init__(self, server: PaperciteServer, title: str):
+        self.server, self.token = server, str(uuid.uuid4())
+        capabilities = server.client_capabilities.window
+        self.enabled = bool(server.event_loop and capabilities and capabilities.work_done_progress)
+        if self.enabled:
+            future = asyncio.run_coroutine_threadsafe(self._begin(title), server.event_loop)
+            try:
+                future.result(timeout=5)
+            except Exception:  # the client refused or did not answer: index quietly
+                self.enabled = False
+
+    async def _begin(self, title: str) -> None:
+        await self.server.work_done_progress.create_async(self.token)
+        self.server.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+            title=title, percentage=0, cancellable=False))
+
+    def report(self, done: int, total: int, source: str) -> None:
+        if self.enabled:
+            message = Path(source).name if source else "writing the index"
+            percentage = int(100 * done / total) if total else 100
+            self.server.loop_call(self.server.work_done_progress.report, self.token,
+                                  types.WorkDoneProgressReport(message=message, percentage=percentage))
+
+    def end(self, message: str) -> None:
+        if self.enabled:
+            self.server.loop_call(self.server.work_done_progress.end, self.token,
+                                  types.WorkDoneProgressEnd(message=message))
+
+
+def create_server(index_dir: Path | None = None) -> PaperciteServer:
+    from papercite.server import completion, documents, hover
+
+    server = PaperciteServer(index_dir)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
+        ls.event_loop = asyncio.get_running_loop()
+        ls.apply_settings(params.initialization_options, "initializationOptions")
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: PaperciteServer, params: types.InitializedParams) -> None:
+        queued, ls.pending_messages = ls.pending_messages, None
+        for kind, message in queued:
+            ls.tell(kind, message)
+        workspace = ls.client_capabilities.workspace
+        if workspace and workspace.configuration:
+            await fetch_configuration(ls)
+        if workspace and workspace.did_change_watched_files and workspace.did_change_watched_files.dynamic_registration:
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
+                    id="papercite-libraries", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                        watchers=[types.FileSystemWatcher(glob_pattern=g) for g in LIBRARY_GLOBS]))]))
+            except Exception as err:  # the client said it could, then could not: saving .bib files still works
+                log.warning("could not register file watchers: %s", err)
+        ls.index_in_background(ls.library.global_files)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: PaperciteServer, params: types.DidChangeConfigurationParams) -> None:
+        if params.settings:
+            ls.apply_settings(params.settings, "workspace/didChangeConfiguration")
+        elif ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
+            await fetch_configuration(ls)
+        ls.index_in_background(ls.library.global_files)
+        ls.refresh_diagnostics()
+
+    documents.register(server)
+    completion.register(server)
+    hover.register(server)
+    return server
+
+
+async def fetch_configuration(ls: PaperciteServer) -> None:
+    try:
+        answer = await ls.workspace_configuration_async(types.ConfigurationParams(
+            items=[types.ConfigurationItem(section=SECTION)]))
+    except Exception as err:  # a client that advertises the capability but fails it
+        log.warning("workspace/configuration failed: %s", err)
+        return
+    if answer and answer[0] is not None:
+        ls.apply_settings(answer[0], "workspace/configuration")
+
+
+def run(tcp: str | None = None, index_dir: Path | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="papercite: %(message)s")
+    server = create_server(index_dir)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def document_syntax(uri: str, language_id: str) -> tuple[Path, str | None]:
+    path = Path(to_fs_path(uri) or uri)
+    return path.resolve(), syntax_for(language_id or "", str(path))

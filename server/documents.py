@@ -1,0 +1,120 @@
+"""Document sync: keeping scopes and bibliographies current, and undefined-key diagnostics.
+
+An open bibliography (.bib, CSL) is re-indexed from its buffer as it is edited, so a new entry
+completes before it is saved; closing it re-reads the file on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from papercite.index.readers import is_library
+from papercite.server.app import OpenDocument, PaperciteServer, document_syntax
+from papercite.server.citations import latex, markdown
+
+PARSERS = {"latex": latex, "markdown": markdown}
+
+
+def register(server: PaperciteServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:
+        path, syntax = document_syntax(params.text_document.uri, params.text_document.language_id)
+        ls.documents[params.text_document.uri] = OpenDocument(path=path, syntax=syntax)
+        changed(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PaperciteServer, params: types.DidChangeTextDocumentParams) -> None:
+        if params.text_document.uri in ls.documents:
+            changed(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PaperciteServer, params: types.DidSaveTextDocumentParams) -> None:
+        if params.text_document.uri in ls.documents:
+            changed(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PaperciteServer, params: types.DidCloseTextDocumentParams) -> None:
+        state = ls.documents.pop(params.text_document.uri, None)
+        if state is not None and state.syntax is None and is_library(state.path):
+            ls.index_in_background([state.path])  # the buffer may have been discarded
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
+                                                                            diagnostics=[]))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: PaperciteServer, params: types.DidChangeWatchedFilesParams) -> None:
+        open_paths = {d.path for d in ls.documents.values()}
+        files = [Path(to_fs_path(c.uri)).resolve() for c in params.changes]
+        on_disk = [f for f in files if is_library(f) and f not in open_paths]
+        if on_disk:
+            ls.index_in_background(on_disk)
+        for state in ls.documents.values():
+            state.scope = None  # a _quarto.yml or a new bibliography may change what documents see
+        ls.refresh_diagnostics()
+
+
+def changed(ls: PaperciteServer, uri: str) -> None:
+    state = ls.documents[uri]
+    if state.syntax is None:
+        if is_library(state.path):
+            reindex_buffer(ls, uri)
+        return
+    ls.scope(uri)
+    publish_diagnostics(ls, uri)
+
+
+def reindex_buffer(ls: PaperciteServer, uri: str) -> None:
+    """Index the buffer's current text; edits arriving faster than indexing coalesce to the last."""
+    state = ls.documents[uri]
+    version = ls.workspace.get_text_document(uri).version
+
+    def work() -> None:
+        current = ls.workspace.get_text_document(uri)
+        if current.version != version or uri not in ls.documents:
+            return  # a newer edit is queued behind us
+        ls.library.index_text(state.path, current.source)
+        ls.loop_call(ls.refresh_diagnostics)
+
+    ls.index_thread.submit(work)
+
+
+def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
+    """Warnings for cited keys that are in none of the document's bibliographies, and for
+    declared bibliographies that do not exist. Runs on the search thread."""
+    found = ls.document(uri)
+    if found is None or found[0].syntax is None:
+        return
+    state, text, lines = found
+    version = ls.workspace.get_text_document(uri).version
+    scope = ls.scope(uri)
+    parser = PARSERS[state.syntax]
+
+    def check() -> list[types.Diagnostic]:
+        diagnostics = []
+        known: dict[str, bool] = {}
+        for citation in parser.find_citations(text, ls.settings.citation_commands):
+            for ref in citation.keys:
+                if ref.key not in known:
+                    known[ref.key] = ls.library.lookup(ref.key, scope)[0] is not None
+                if not known[ref.key]:
+                    diagnostics.append(types.Diagnostic(
+                        range=lines.range(ref.start, ref.end), severity=types.DiagnosticSeverity.Warning,
+                        source="papercite", code="undefined-key",
+                        message=f"'{ref.key}' is not in this document's bibliographies"))
+        for problem in scope.problems:
+            if Path(problem.source) == state.path:
+                start = lines.offset(types.Position(line=problem.line, character=problem.column))
+                diagnostics.append(types.Diagnostic(
+                    range=lines.range(start, start), severity=types.DiagnosticSeverity.Warning,
+                    source="papercite", message=problem.message))
+        return diagnostics
+
+    def publish(future) -> None:
+        if future.exception() is None and ls.workspace.get_text_document(uri).version == version:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=uri, version=version, diagnostics=future.result()))
+
+    ls.search_thread.submit(check).add_done_callback(
+        lambda future: ls.loop_call(publish, future))

@@ -1,0 +1,114 @@
+"""Which papers a document sees, and keeping them indexed. No LSP types here: the handlers ask
+this module and turn its answers into protocol objects.
+
+A document sees its declared bibliographies (or, when it declares none, the workspace's), plus
+the `libraries` setting; its own bibliographies rank first. Everything lives in one shared
+on-disk index; a search is restricted to the sources the document sees.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papercite.index.model import Paper, Problem
+from papercite.index.search import Hit, PaperSearch
+from papercite.index.store import PaperStore, UpdateReport, update_in_child
+from papercite.server.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
+
+WORKSPACE_RESCAN_SECONDS = 30.0
+
+
+@dataclass
+class Scope:
+    """The bibliographies of one document."""
+
+    own: list[Path] = field(default_factory=list)  # declared (or, if none, the workspace's)
+    missing: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    declared: bool = False
+
+    @property
+    def own_sources(self) -> frozenset[str]:
+        return frozenset(str(p) for p in self.own)
+
+
+class Library:
+    def __init__(self, index_dir: Path | None = None):
+        self.store = PaperStore(index_dir)
+        self.searcher = PaperSearch(self.store)
+        self.global_files: list[Path] = []
+        self.workspace_roots: list[Path] = []
+        self._workspace_scan: tuple[float, list[Path]] = (0.0, [])
+
+    # --- scope ---------------------------------------------------------------------------------
+
+    def set_libraries(self, patterns: list[str], base: Path | None) -> list[str]:
+        """Apply the `libraries` setting; returns messages for patterns that match nothing."""
+        self.global_files, errors = expand_library_setting(patterns, base)
+        return errors
+
+    def scope(self, path: Path, text: str, syntax: str) -> Scope:
+        declared = declared_bibliographies(text, path, syntax)
+        existing = [p for p in declared.files if p not in declared.missing]
+        if declared.files:
+            return Scope(own=existing, missing=declared.missing, problems=declared.problems, declared=True)
+        return Scope(own=self.workspace_files(path), problems=declared.problems)
+
+    def workspace_files(self, near: Path) -> list[Path]:
+        """The workspace's bibliographies (rescanned at most every WORKSPACE_RESCAN_SECONDS)."""
+        scanned_at, files = self._workspace_scan
+        if time.monotonic() - scanned_at > WORKSPACE_RESCAN_SECONDS:
+            roots = [r for r in self.workspace_roots if near.is_relative_to(r)] or [near.parent]
+            files = [f.resolve() for root in roots for f in workspace_bibliographies(root).files]
+            self._workspace_scan = (time.monotonic(), files)
+        return files
+
+    def visible_sources(self, scope: Scope) -> frozenset[str]:
+        return scope.own_sources | {str(p) for p in self.global_files}
+
+    # --- indexing ------------------------------------------------------------------------------
+
+    def index_files(self, files: list[Path], progress: Callable[[int, int, str], None] | None = None) -> UpdateReport:
+        """Bring these files up to date in the index, in a child process (memory and CPU of a
+        big first indexing stay out of the server); readers see each committed batch at once."""
+        return update_in_child(self.store.dir, files, progress)
+
+    def index_text(self, source: Path, text: str) -> UpdateReport:
+        """An edited, maybe unsaved, bibliography buffer: small, so in this process."""
+        return self.store.update_text(str(source), text)
+
+    def needs_indexing(self, files: list[Path]) -> list[Path]:
+        """Files not indexed, or changed on disk since (a stat each, no reads)."""
+        sources = self.store.catalogue().sources
+        stale = []
+        for path in files:
+            record = sources.get(str(path))
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if record is None or (record.size, record.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
+                stale.append(path)
+        return stale
+
+    # --- questions -----------------------------------------------------------------------------
+
+    def complete(self, query: str, scope: Scope, limit: int) -> list[Hit]:
+        return self.searcher.search(query, limit=limit, prefer=scope.own_sources, within=self.visible_sources(scope))
+
+    def lookup(self, key: str, scope: Scope) -> tuple[Paper | None, Paper | None]:
+        """(the paper with this key that the document sees, else one the index has elsewhere)."""
+        papers = self.store.papers_for_key(key)
+        visible = self.visible_sources(scope)
+        seen = [p for p in papers if p.source in visible]
+        seen.sort(key=lambda p: p.source not in scope.own_sources)
+        if seen:
+            return seen[0], None
+        return None, papers[0] if papers else None
+
+    def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
+        hits = self.searcher.search(key, limit=count, within=self.visible_sources(scope))
+        return [h.key for h in hits if h.key != key][:count]
