@@ -9,6 +9,7 @@ on-disk index; a search is restricted to the sources the document sees.
 from __future__ import annotations
 
 import time
+from difflib import SequenceMatcher
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from papercite.index.store import PaperStore, UpdateReport, update_in_child
 from papercite.server.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
 
 WORKSPACE_RESCAN_SECONDS = 30.0
+MIN_KEY_PREFIX = 3  # shortest prefix of an unknown key searched for keys like it
 
 
 @dataclass
@@ -110,5 +112,15 @@ class Library:
         return None, papers[0] if papers else None
 
     def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
-        hits = self.searcher.search(key, limit=count, within=self.visible_sources(scope))
-        return [h.key for h in hits if h.key != key][:count]
+        """Defined keys most like ``key`` (a typo, most likely). The key itself as a query matches
+        only keys it starts, so ever shorter prefixes of it are tried (a misspelt key mostly
+        shares its start with the right one) until some keys come; the nearest spellings first."""
+        within = self.visible_sources(scope)
+        found: list[str] = []
+        for length in range(len(key), MIN_KEY_PREFIX - 1, -1):
+            found = [h.key for h in self.searcher.search(key[:length], limit=4 * count, within=within) if h.key != key]
+            if found:
+                break
+        folded = key.lower()
+        found.sort(key=lambda k: -SequenceMatcher(None, folded, k.lower()).ratio())
+        return found[:count]

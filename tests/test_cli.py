@@ -80,4 +80,10 @@ def test_demo_shows_ranked_papers(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     assert "Indexed 48 papers" in done.stdout
     assert "1. vaswani2017attention" in done.stdout
+    # the replayed LSP session: completion accepted, hover, diagnostics
+    assert "accepted: Sequence models \\cite{vaswani2017attention}" in done.stdout
+    assert "accepted: Sequence alignment [@altschul1990basic]" in done.stdout
+    assert "**Attention Is All You Need**" in done.stdout
+    assert "draft.tex:46:12: warning: 'smith2099imaginary' is not in this document's bibliographies" in done.stdout
+    assert "draft.md:36:47: warning: 'doe2099missing'" in done.stdout
     assert not (tmp_path / "papercite").exists()  # the demo leaves the user's index alone

@@ -1,8 +1,19 @@
 """End-to-end fixtures: `papercite serve` started as a real subprocess over stdio and driven by
 pytest-lsp's client, in a temporary workspace holding the bundled sample library and drafts.
 
-Mark a test with ``@pytest.mark.settings({...})`` to start the server with those
-initializationOptions, and ``@pytest.mark.client("neovim")`` to mimic another editor's capabilities.
+Markers a test can carry:
+
+- ``@pytest.mark.settings({...})``: start the server with those initializationOptions (merged over
+  a private ``indexDir``).
+- ``@pytest.mark.client("neovim")``: announce another editor's capabilities (pytest-lsp names).
+- ``@pytest.mark.encodings(["utf-8"])``: the client's ``general.positionEncodings``.
+- ``@pytest.mark.configuration({...})``: what the client answers to ``workspace/configuration``
+  for section ``papercite`` from the start (tests may change it later with
+  ``client.set_configuration``).
+- ``@pytest.mark.files({"relative/path": "text"})``: files written into the workspace before the
+  server starts (for settings such as ``libraries`` that are read at initialisation).
+
+The InitializeResult is kept as ``client.init_result``.
 """
 
 from __future__ import annotations
@@ -22,12 +33,19 @@ SAMPLE = Path(__file__).resolve().parents[2] / "index" / "sample"
 def pytest_configure(config):
     config.addinivalue_line("markers", "settings(options): initializationOptions for the server")
     config.addinivalue_line("markers", "client(name): client capabilities to announce (pytest-lsp names)")
+    config.addinivalue_line("markers", "encodings(list): the client's general.positionEncodings")
+    config.addinivalue_line("markers", "configuration(dict): the client's workspace/configuration section papercite")
+    config.addinivalue_line("markers", "files(dict): files written into the workspace before the server starts")
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace(tmp_path: Path, request) -> Path:
     root = tmp_path / "project"
     shutil.copytree(SAMPLE, root)
+    files_mark = request.node.get_closest_marker("files")
+    for name, text in (files_mark.args[0] if files_mark else {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
     return root
 
 
@@ -37,6 +55,8 @@ async def client(lsp_client: LanguageClient, request):
     tmp_path: Path = request.getfixturevalue("tmp_path")
     settings_mark = request.node.get_closest_marker("settings")
     client_mark = request.node.get_closest_marker("client")
+    encodings_mark = request.node.get_closest_marker("encodings")
+    configuration_mark = request.node.get_closest_marker("configuration")
     options = {"indexDir": str(tmp_path / "index"), **(settings_mark.args[0] if settings_mark else {})}
     lsp_client.registrations = []
 
@@ -44,8 +64,14 @@ async def client(lsp_client: LanguageClient, request):
     def register_capability(params: types.RegistrationParams) -> None:
         lsp_client.registrations.extend(params.registrations)
 
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(client_mark.args[0] if client_mark else "visual-studio-code"),
+    if configuration_mark:
+        lsp_client.set_configuration(configuration_mark.args[0], section="papercite")
+    capabilities = client_capabilities(client_mark.args[0] if client_mark else "visual-studio-code")
+    if encodings_mark:
+        capabilities.general = capabilities.general or types.GeneralClientCapabilities()
+        capabilities.general.position_encodings = encodings_mark.args[0]
+    lsp_client.init_result = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=capabilities,
         root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="project")],
         initialization_options=options,
