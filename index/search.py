@@ -93,13 +93,13 @@ class IndexView:
     """One searcher's view of the index, with what consecutive keystrokes share cached: document
     sets of terms (deletions removed; bounded by total size) and stored fields of documents."""
 
-    def __init__(self, searcher):
+    def __init__(self, store: PaperStore, searcher):
+        self.store = store
         self.searcher = searcher
         self.leaves = [(leaf.reader(), offset) for leaf, offset in searcher.leaf_searchers()]
         self._cache: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self._cached = 0
         self._stored: OrderedDict[int, dict] = OrderedDict()
-        self._blobs = None
         self._all_sources: frozenset[str] | None = None
         self._within: dict[frozenset[str], frozenset[int]] = {}
 
@@ -119,9 +119,7 @@ class IndexView:
         return found
 
     def blob(self, docnum: int) -> bytes:
-        if self._blobs is None:
-            self._blobs = self.searcher.reader().column_reader("blob")
-        return self._blobs[docnum]
+        return self.store.blobs(self.searcher)[docnum]
 
     def stored(self, docnum: int) -> dict:
         """Stored fields (Whoosh decompresses and unpickles them: ~40 µs a document)."""
@@ -193,10 +191,17 @@ class PaperSearch:
             self.store.rebuild(f"could not be read ({type(err).__name__}: {err})")
             return []
 
+    def has_key(self, key: str, within: Iterable[str] | None = None) -> bool:
+        """Whether a paper has this key (or `ids` alias) in these sources: set look-ups, no
+        decoding, so checking every citation of a long document stays cheap."""
+        view = self.view()
+        docs = view.docs("key", key) or view.docs("keys", key.lower())
+        return bool(_keep(docs, view.sources(None if within is None else frozenset(within))))
+
     def view(self) -> IndexView:
         searcher = self.store.searcher()
         if self._view is None or self._view.searcher is not searcher:
-            self._view = IndexView(searcher)
+            self._view = IndexView(self.store, searcher)
         return self._view
 
     def _search(self, typed: TypedQuery, limit: int, prefer: frozenset[str], within: frozenset[str] | None) -> list[Hit]:

@@ -97,7 +97,7 @@ def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
         for citation in parser.find_citations(text, ls.settings.citation_commands):
             for ref in citation.keys:
                 if ref.key not in known:
-                    known[ref.key] = ls.library.lookup(ref.key, scope)[0] is not None
+                    known[ref.key] = ls.library.known(ref.key, scope)
                 if not known[ref.key]:
                     diagnostics.append(types.Diagnostic(
                         range=lines.range(ref.start, ref.end), severity=types.DiagnosticSeverity.Warning,

@@ -101,6 +101,9 @@ class Library:
     def complete(self, query: str, scope: Scope, limit: int) -> list[Hit]:
         return self.searcher.search(query, limit=limit, prefer=scope.own_sources, within=self.visible_sources(scope))
 
+    def known(self, key: str, scope: Scope) -> bool:
+        return self.searcher.has_key(key, self.visible_sources(scope))
+
     def lookup(self, key: str, scope: Scope) -> tuple[Paper | None, Paper | None]:
         """(the paper with this key that the document sees, else one the index has elsewhere)."""
         papers = self.store.papers_for_key(key)

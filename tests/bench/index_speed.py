@@ -53,6 +53,18 @@ else:
             times.append((time.perf_counter() - t) * 1000)
         lat[kind] = times
     out["latency_ms"] = lat
+    keys = json.loads(sys.argv[4])
+    searcher = store.searcher()
+    lookups, papers = [], []
+    for key in keys:
+        t = time.perf_counter()
+        searcher.document_number(key=key)
+        lookups.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        store.papers_for_key(key)
+        papers.append((time.perf_counter() - t) * 1000)
+    out["key_lookup_ms"] = sorted(lookups)[len(lookups) // 2]
+    out["paper_for_key_ms"] = sorted(papers)[len(papers) // 2]
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
@@ -96,7 +108,8 @@ def bench(size: int, work: Path, rng: random.Random) -> dict:
         queries["title typing"] += typing(" ".join(title))
         queries["surname+year typing"] += typing(f"{p.authors[0][0]} {p.year}")
         queries["key typing"] += typing(p.key[:12])
-    searched = run_child("search", str(index_dir), "attention", stdin=json.dumps(queries))
+    keys = json.dumps([p.key for p in rng.sample(papers, 200)])
+    searched = run_child("search", str(index_dir), "attention", keys, stdin=json.dumps(queries))
 
     changed = files[len(files) // 2]
     text = changed.read_text(encoding="utf-8")
@@ -112,6 +125,7 @@ def bench(size: int, work: Path, rng: random.Random) -> dict:
         "all_typing": (pct(sum(searched["latency_ms"].values(), []), .5),
                        pct(sum(searched["latency_ms"].values(), []), .95)),
         "reindex_one_file_s": reindexed["seconds"], "reindexed_files": reindexed["indexed"],
+        "key_lookup_ms": searched["key_lookup_ms"], "paper_for_key_ms": searched["paper_for_key_ms"],
     }
 
 
@@ -133,6 +147,8 @@ def main() -> int:
         for kind, (p50, p95, worst, n) in r["latency"].items():
             print(f"  {kind:22} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  max {worst:6.1f} ms  ({n} keystrokes)")
         print(f"  {'all keystrokes':22} p50 {r['all_typing'][0]:6.2f} ms  p95 {r['all_typing'][1]:6.2f} ms")
+        print(f"exact key lookup (open searcher), median: {r['key_lookup_ms'] * 1000:.0f} µs; "
+              f"with the paper decoded: {r['paper_for_key_ms'] * 1000:.0f} µs")
         print(f"re-index after one 1k-entry file changed: {r['reindex_one_file_s']:.2f} s "
               f"({r['reindexed_files']} file re-read)")
     if not args.work:

@@ -14,6 +14,11 @@ Markers a test can carry:
   server starts (for settings such as ``libraries`` that are read at initialisation).
 
 The InitializeResult is kept as ``client.init_result``.
+
+Starting a server costs most of a second, so tests that need nothing but the default settings use
+``shared``: one server per module, in a workspace shared by the module's tests (module-scoped,
+so such a module carries ``pytestmark = pytest.mark.asyncio(loop_scope="module")``). Each test
+there opens documents of its own (see ``helpers.scratch_path``) and leaves the others' alone.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "files(dict): files written into the workspace before the server starts")
 
 
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "papercite.server.cli", "serve"])
+
+
 @pytest.fixture
 def workspace(tmp_path: Path, request) -> Path:
     root = tmp_path / "project"
@@ -49,7 +57,23 @@ def workspace(tmp_path: Path, request) -> Path:
     return root
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "papercite.server.cli", "serve"]))
+async def start_session(lsp_client: LanguageClient, root: Path, options: dict,
+                        capabilities: types.ClientCapabilities) -> None:
+    lsp_client.registrations = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        lsp_client.registrations.extend(params.registrations)
+
+    lsp_client.init_result = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=capabilities,
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="project")],
+        initialization_options=options,
+    ))
+
+
+@pytest_lsp.fixture(config=SERVER)
 async def client(lsp_client: LanguageClient, request):
     root: Path = request.getfixturevalue("workspace")
     tmp_path: Path = request.getfixturevalue("tmp_path")
@@ -58,23 +82,29 @@ async def client(lsp_client: LanguageClient, request):
     encodings_mark = request.node.get_closest_marker("encodings")
     configuration_mark = request.node.get_closest_marker("configuration")
     options = {"indexDir": str(tmp_path / "index"), **(settings_mark.args[0] if settings_mark else {})}
-    lsp_client.registrations = []
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register_capability(params: types.RegistrationParams) -> None:
-        lsp_client.registrations.extend(params.registrations)
-
     if configuration_mark:
         lsp_client.set_configuration(configuration_mark.args[0], section="papercite")
     capabilities = client_capabilities(client_mark.args[0] if client_mark else "visual-studio-code")
     if encodings_mark:
         capabilities.general = capabilities.general or types.GeneralClientCapabilities()
         capabilities.general.position_encodings = encodings_mark.args[0]
-    lsp_client.init_result = await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=capabilities,
-        root_uri=root.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="project")],
-        initialization_options=options,
-    ))
+    await start_session(lsp_client, root, options, capabilities)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture(scope="module")
+def shared_workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("shared") / "project"
+    shutil.copytree(SAMPLE, root)
+    return root
+
+
+@pytest_lsp.fixture(config=SERVER, scope="module")
+async def shared(lsp_client: LanguageClient, request):
+    """One server with default settings for all the tests of a module."""
+    root: Path = request.getfixturevalue("shared_workspace")
+    await start_session(lsp_client, root, {"indexDir": str(root.parent / "index")},
+                        client_capabilities("visual-studio-code"))
     yield
     await lsp_client.shutdown_session()

@@ -4,6 +4,7 @@ completions and hovers, and turn text offsets into LSP positions in a given enco
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -132,3 +133,17 @@ def insert_after(text: str, anchor: str, addition: str) -> str:
     start = text.index(anchor)
     end = text.index("\n", start) + 1
     return text[:end] + addition + "\n" + text[end:]
+
+
+def scratch_path(workspace: Path, request, suffix: str, folder: str = "", tag: str = "") -> Path:
+    """A document path of this test's own (not on disk until written), for tests sharing a server."""
+    name = re.sub(r"\W+", "_", request.node.name + tag).strip("_")
+    return workspace / folder / f"{name}{suffix}"
+
+
+def with_cursor(line: str, base: str, anchor: str) -> tuple[str, int]:
+    """`base` with `line` added below `anchor`, and the offset of the `|` that marks the cursor in
+    `line` (the marker itself is not added)."""
+    plain = line.replace("|", "")
+    text = insert_after(base, anchor, plain)
+    return text, text.index(plain) + line.index("|")

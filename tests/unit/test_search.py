@@ -105,3 +105,13 @@ def test_query_parsing_knows_the_half_typed_word():
 ])
 def test_one_edit_apart(a: str, b: str, expected: bool):
     assert one_edit_apart(a, b) is expected
+
+
+def test_has_key_checks_the_sources_given(sample: PaperSearch):
+    library = str((SAMPLE / "library.bib").resolve())
+    references = str((SAMPLE / "references.json").resolve())
+    assert sample.has_key("vaswani2017attention")
+    assert sample.has_key("vaswani2017attention", within={library})
+    assert not sample.has_key("vaswani2017attention", within={references})
+    assert not sample.has_key("Vaswani2017attention")  # keys are case-sensitive, as in \cite
+    assert not sample.has_key("smith2099imaginary")
