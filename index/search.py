@@ -195,7 +195,10 @@ class PaperSearch:
         """Whether a paper has this key (or `ids` alias) in these sources: set look-ups, no
         decoding, so checking every citation of a long document stays cheap."""
         view = self.view()
-        docs = view.docs("key", key) or view.docs("keys", key.lower())
+        docs = view.docs("key", key)
+        if not docs:  # an alias? (the keys field is lower case: a main key in other case is no match)
+            docs = frozenset(d for d in view.docs("keys", key.lower())
+                             if view.stored(d)["key"].lower() != key.lower())
         return bool(_keep(docs, view.sources(None if within is None else frozenset(within))))
 
     def view(self) -> IndexView:
