@@ -429,6 +429,9 @@ class PaperStore:
         return self._papers(searcher, searcher.document_numbers(source=source))
 
     def _papers(self, searcher, docnums) -> list[Paper]:
+        docnums = list(docnums)
+        if not docnums:  # an index nothing was committed to yet has no column to read
+            return []
         blobs = self.blobs(searcher)
         return [decode_paper(blobs[d]) for d in docnums]
 

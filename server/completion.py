@@ -20,6 +20,8 @@ def register(server: PaperciteServer) -> None:
         if found is None or found[0].syntax is None:
             return None
         state, text, lines = found
+        if not lines.has_line(params.position):
+            return None
         offset = lines.offset(params.position)
         context = PARSERS[state.syntax].completion_context(text, offset, ls.settings.citation_commands)
         if context is None:

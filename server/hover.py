@@ -21,6 +21,8 @@ def register(server: PaperciteServer) -> None:
         if found is None or found[0].syntax is None:
             return None
         state, text, lines = found
+        if not lines.has_line(params.position):
+            return None
         ref = PARSERS[state.syntax].key_at(text, lines.offset(params.position), ls.settings.citation_commands)
         if ref is None:
             return None

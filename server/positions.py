@@ -48,6 +48,12 @@ class Lines:
         end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
         return self.text[start:end].rstrip("\r\n")
 
+    def has_line(self, position: types.Position) -> bool:
+        """Whether the position's line is in the text: a request for a line past the end asks about
+        nothing (clamping it to the end would answer about, and edit, a place the client did not
+        name)."""
+        return 0 <= position.line < len(self.starts)
+
     def offset(self, position: types.Position) -> int:
         """The offset of a client position; absurd positions clamp to the text (never raise)."""
         if position.line < 0:

@@ -8,7 +8,7 @@ import pytest
 from papercite.server.citations import CompletionContext, KeyRef, syntax_for
 from papercite.server.citations.latex import completion_context, find_citations, key_at
 
-CURSOR = "|"
+from cursor import CURSOR, check_context, split  # noqa: E402
 
 
 def keys(text: str, extra: tuple[str, ...] = ()) -> list[list[str]]:
@@ -17,13 +17,11 @@ def keys(text: str, extra: tuple[str, ...] = ()) -> list[list[str]]:
 
 def context(marked: str, extra: tuple[str, ...] = ()) -> CompletionContext | None:
     """The completion context where `|` marks the cursor (the bar is removed from the text)."""
-    offset = marked.index(CURSOR)
-    return completion_context(marked.replace(CURSOR, "", 1), offset, extra)
+    return completion_context(*split(marked), extra)
 
 
 def at(marked: str) -> KeyRef | None:
-    offset = marked.index(CURSOR)
-    return key_at(marked.replace(CURSOR, "", 1), offset)
+    return key_at(*split(marked))
 
 
 # --- syntax_for ------------------------------------------------------------------------------
@@ -196,12 +194,7 @@ def test_harvard_manual(corpora) -> None:
     ],
 )
 def test_completion_context(marked: str, query: str, existing: str) -> None:
-    found = context(marked)
-    assert found is not None
-    assert (found.query, found.existing) == (query, existing)
-    text = marked.replace(CURSOR, "", 1)
-    assert text[found.start : found.end] == existing
-    assert found.start + len(query) == marked.index(CURSOR)
+    check_context(context(marked), marked, query, existing)
 
 
 @pytest.mark.parametrize(
