@@ -20,23 +20,23 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import accumulate, chain, islice
 
 from whoosh.reading import TermNotFound
 
 from papercite.index.model import Paper
-from papercite.index.store import CORRUPTION_ERRORS, PaperStore, decode_paper
+from papercite.index.store import CORRUPTION_ERRORS, PREFIX_LENGTHS, PaperStore, decode_paper
 from papercite.index.text import STOP_WORDS, fold, words
 
 CANDIDATES = 60  # documents re-ranked from the text match (beyond key and title-start ones)
 LEAD_CAP = 50  # papers whose title starts with the typed words
 KEY_PREFIX_CAP = 40  # keys taken from the lexicon for a key-prefix query
-EXPANSION_SCAN = 400  # lexicon words looked at for a half-typed word...
+EXPANSION_SCAN = 100  # lexicon words looked at for a half-typed word of 4+ letters...
 EXPANSION_CAP = 8  # ...of which the most frequent stand for it
 FUZZY_MIN_LENGTH = 4
 FUZZY_SCAN = 6000  # lexicon words (sharing the first letter) checked for a typo fix
-CACHE_POSTINGS = 400_000  # document numbers kept in the postings cache (~25 MB at most)
-CACHE_DOCUMENTS = 4_000  # documents' stored fields kept (~8 MB)
+CACHE_POSTINGS = 200_000  # document numbers kept in the postings cache (~12 MB at most)
+CACHE_DOCUMENTS = 1_500  # documents' stored fields kept (~3 MB)
 SHORT_CAP = 20  # keys and title starts offered for one or two typed characters
 
 
@@ -83,10 +83,11 @@ class Hit:
     score: float = 0.0
     why: list[str] = field(default_factory=list)  # the re-rank's reasons, for --json and debugging
     docnum: int = field(default=-1, repr=False)
-    blob: bytes = field(default=b"", repr=False)
+    view: IndexView | None = field(default=None, repr=False, compare=False)
 
     def paper(self) -> Paper:
-        return decode_paper(self.blob)
+        """The whole record, read from the index only when asked (most hits are never shown)."""
+        return decode_paper(self.view.blob(self.docnum))
 
 
 class IndexView:
@@ -135,7 +136,7 @@ class IndexView:
         if found is not None:
             self._cache.move_to_end((field, term))
             return found
-        found = frozenset(self._read(field, term))
+        found = frozenset(chain.from_iterable(self._read(field, term)))
         self._cache[(field, term)] = found
         self._cached += len(found)
         while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
@@ -147,26 +148,42 @@ class IndexView:
         sets = [self.docs(field, t) for t in terms]
         return frozenset().union(*sets) if sets else frozenset()
 
+    def first(self, field: str, terms, count: int) -> set[int]:
+        """At least ``count`` documents of these terms (if they have that many), reading only the
+        posting blocks needed: one typed letter's title starts can cover a third of the library."""
+        found: set[int] = set()
+        for term in terms:
+            for ids in self._read(field, term):
+                found.update(ids)
+                if len(found) >= count:
+                    return found
+        return found
+
     def _read(self, field: str, term: str):
+        """A term's documents (global numbers, deletions removed), one block or segment at a time."""
         for reader, offset in self.leaves:
             try:
                 matcher = reader.postings(field, term)
             except TermNotFound:
                 continue
-            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+            deleted = reader.deleted_docs_set if reader.has_deletions() else None
             leaf = getattr(matcher, "child", matcher)  # unwrap the deletions filter: we subtract
             for ids in _blocks(leaf):
-                yield from (offset + i for i in ids if i not in deleted)
+                if deleted:
+                    ids = set(ids).difference(deleted)
+                yield map(offset.__add__, ids) if offset else ids
 
 
 def _blocks(matcher):
-    """Posting ids a block at a time (Whoosh's per-posting API costs ~1 µs an id in Python)."""
-    if not hasattr(matcher, "_read_ids"):  # not the Whoosh 3 codec: take the slow, public way
-        yield tuple(matcher.all_ids())
+    """Posting ids a block at a time. Whoosh's per-posting API costs ~1 µs an id in Python; its
+    blocks hold delta-encoded ids, which `accumulate` decodes in C."""
+    if not hasattr(matcher, "_read_data") or getattr(matcher, "_byteids", False):
+        yield tuple(matcher.all_ids())  # not a Whoosh 3 posting list: the slow, public way
         return
     while matcher.is_active():
-        matcher._read_ids()
-        yield matcher._ids
+        if matcher._data is None:
+            matcher._read_data()
+        yield accumulate(matcher._data[0])
         matcher._next_block()
 
 
@@ -233,10 +250,7 @@ class PaperSearch:
                 typed_so_far = view.docs("pre", typed.partial) if typed.short else matches
                 candidates.update(islice(view.union("source", prefer) & typed_so_far, CANDIDATES))
             candidates.update(islice(matches, CANDIDATES))
-        hits = self._rerank(view, typed, candidates, prefer, spellings)[:limit]
-        for hit in hits:
-            hit.blob = view.blob(hit.docnum)
-        return hits
+        return self._rerank(view, typed, candidates, prefer, spellings)[:limit]
 
     def _matches(self, view: IndexView, reader, typed: TypedQuery, spellings) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
@@ -257,7 +271,7 @@ class PaperSearch:
         spelled = _spelled(word, spellings)
         if word != typed.partial:
             return view.union(field, spelled)
-        if field == "strong" and len(word) <= 2:
+        if field == "strong" and len(word) <= max(PREFIX_LENGTHS):
             return view.docs("pre", word) | view.docs("strong", word)
         if field == "weak":
             return view.union("weak", spelled)
@@ -267,6 +281,8 @@ class PaperSearch:
         """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
         head = typed.all_words[:2]
         lead = " ".join(head)
+        if typed.short:  # one or two letters: a few title starts will do, read no further
+            return frozenset(view.first("lead", self._expand(view, "lead", lead), 4 * SHORT_CAP))
         if typed.partial and len(head) == len(typed.all_words):
             return view.union("lead", self._expand(view, "lead", lead))
         return view.docs("lead", lead)
@@ -326,7 +342,7 @@ class PaperSearch:
             stored = view.stored(docnum)
             hit = Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
                       year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
-                      docnum=docnum)
+                      docnum=docnum, view=view)
             hit.score = relevance.score(hit, stored.get("tw", ""), stored.get("aw", []))
             hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.key))

@@ -44,7 +44,8 @@ from papercite.index import readers
 from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.text import abstract_words, unique_words, words
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+PREFIX_LENGTHS = (1, 2, 3)  # half-typed words this short are one term lookup, never an expansion
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0  # seconds a writer waits for another process's writer
 BATCH_DOCUMENTS = 20_000  # papers written per commit in big updates
@@ -79,7 +80,7 @@ def build_schema() -> Schema:
         source=ID(stored=True),
         strong=WORDS(scorable=True),  # title, authors, year, venue, DOI/arXiv words
         weak=WORDS(scorable=True),  # distinctive abstract words not already strong
-        pre=WORDS(scorable=True),  # 1-2 character prefixes of title words and surnames
+        pre=WORDS(scorable=True),  # 1-3 character prefixes of title words and surnames
         lead=WORDS(scorable=True),  # the title's first word and first two words: "typed = title start"
         year=STORED(),
         title=STORED(),
@@ -108,8 +109,8 @@ def paper_document(paper: Paper) -> dict:
     surname_words = [words(s) for s in surnames]
     strong = unique_words(" ".join(title_words), " ".join(a.full_name for a in paper.authors),
                           str(paper.year or ""), paper.venue, paper.doi, paper.arxiv)
-    prefixes = {w[:n] for w in title_words for n in (1, 2)}
-    prefixes.update(w[:n] for ws in surname_words for w in ws for n in (1, 2))
+    prefixes = {w[:n] for w in title_words for n in PREFIX_LENGTHS}
+    prefixes.update(w[:n] for ws in surname_words for w in ws for n in PREFIX_LENGTHS)
     doc = dict(
         key=paper.key,
         keys=",".join([paper.key, *paper.ids]),
@@ -236,7 +237,11 @@ class PaperStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         storage = self._storage()
         problem = None
-        if storage.index_exists(INDEX_NAME):
+        try:
+            exists = storage.index_exists(INDEX_NAME)  # unpickles the table of contents
+        except CORRUPTION_ERRORS as err:
+            exists, problem = False, f"is damaged ({type(err).__name__})"
+        if exists:
             catalogue = self._read_catalogue()
             if catalogue is None or catalogue.schema_version != SCHEMA_VERSION:
                 problem = "was made by another papercite version"
@@ -312,7 +317,7 @@ class PaperStore:
         replace their own papers, missing ones are removed. ``prune`` names indexed sources to drop."""
         started = time.perf_counter()
         report = UpdateReport()
-        paths = [Path(p).resolve() for p in paths]
+        paths = list(dict.fromkeys(Path(p).resolve() for p in paths))  # twice in one writer: indexed twice
         with self._process_lock():
             catalogue = self.catalogue()
             changed: list[tuple[Path, SourceRecord]] = []
@@ -457,8 +462,10 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
                     force: bool = False) -> UpdateReport:
     """`PaperStore.update` in a child process: a 100k-paper first indexing needs a few hundred MB
     of posting pool and minutes of CPU, neither of which belongs in a language server."""
-    command = [sys.executable, "-m", "papercite.index.store", str(index_dir), *(["--force"] if force else []),
-               *map(str, paths)]
+    # Not `-m papercite.index.store`: run as __main__, the schema it creates would name
+    # `__main__.WORDS` and no other process could open the index.
+    command = [sys.executable, "-c", "import sys; from papercite.index.store import child_main; sys.exit(child_main())",
+               str(index_dir), *(["--force"] if force else []), *map(str, paths)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
         report = None
         for line in child.stdout:
@@ -475,7 +482,9 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
     return report
 
 
-def _child_main(argv: list[str]) -> int:
+def child_main(argv: list[str] | None = None) -> int:
+    """The child side of `update_in_child`: progress and the report as JSON lines on stdout."""
+    argv = sys.argv[1:] if argv is None else argv
     force = "--force" in argv
     index_dir, *paths = [a for a in argv if a != "--force"]
     store = PaperStore(Path(index_dir))
@@ -488,7 +497,3 @@ def _child_main(argv: list[str]) -> int:
     data["problems"] = [p.model_dump() for p in report.problems]
     print(json.dumps({"report": data}), flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child_main(sys.argv[1:]))

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from papercite.index.store import IndexLocked
@@ -41,11 +43,26 @@ class OpenDocument:
     scope: Scope | None = None
     scope_version: int | None = None
     scope_time: float = 0.0
+    recheck: bool = False  # a look at the scope is scheduled for when the refresh window ends
+
+
+class Protocol(LanguageServerProtocol):
+    """pygls drops a request whose params cannot be read (a position with a negative line, say)
+    without answering it, and the client waits for ever: answer it with the error instead."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as err:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=err.to_response_error())
+                err.answered = True
+            raise
 
 
 class PaperciteServer(LanguageServer):
     def __init__(self, index_dir: Path | None = None):
-        super().__init__("papercite", VERSION)
+        super().__init__("papercite", VERSION, protocol_cls=Protocol)
         self.index_dir_override = index_dir
         self.settings = Settings()
         self.library: Library | None = None
@@ -54,6 +71,7 @@ class PaperciteServer(LanguageServer):
         self.index_thread = ThreadPoolExecutor(1, thread_name_prefix="papercite-index")
         self.pending_messages: list[tuple[types.MessageType, str]] = []
         self.indexing: set[Path] = set()  # files queued or being indexed
+        self.index_again: set[Path] = set()  # of those, files found stale again meanwhile (changed during the run?)
         self.event_loop: asyncio.AbstractEventLoop | None = None
 
     def loop_call(self, function, *args) -> None:
@@ -94,6 +112,11 @@ class PaperciteServer(LanguageServer):
             roots = [Path(self.workspace.root_path)]
         return [r.resolve() for r in roots]
 
+    def report_server_error(self, error: Exception, source) -> None:
+        if getattr(error, "answered", False):  # the client has the error as its request's answer
+            return
+        super().report_server_error(error, source)
+
     def tell(self, kind: types.MessageType, message: str) -> None:
         """window/showMessage, or queued until the client is ready for it."""
         if self.pending_messages is not None:
@@ -124,13 +147,31 @@ class PaperciteServer(LanguageServer):
             state.scope = self.library.scope(state.path, text_document.source, state.syntax)
             state.scope_version, state.scope_time = text_document.version, time.monotonic()
             self.index_in_background(state.scope.own + self.library.global_files)
+        elif state.scope_version != text_document.version and not state.recheck and self.event_loop:
+            # served from before the last edits: look again once the window ends, or a declaration
+            # typed in the last second would go unseen until the next edit
+            state.recheck = True
+            self.event_loop.call_later(SCOPE_REFRESH_SECONDS, self.recheck_scope, uri)
         return state.scope
+
+    def recheck_scope(self, uri: str) -> None:
+        from papercite.server.documents import publish_diagnostics
+
+        state = self.documents.get(uri)
+        if state is None:
+            return
+        state.recheck = False
+        if state.scope is not None and state.scope_version != self.workspace.get_text_document(uri).version:
+            publish_diagnostics(self, uri)  # recomputes the scope, indexes what it names, republishes
 
     # --- indexing -----------------------------------------------------------------------------
 
     def index_in_background(self, files: list[Path]) -> None:
         """Index what is stale among these files, on the indexing thread, with work-done progress."""
-        stale = [f for f in self.library.needs_indexing(files) if f not in self.indexing]
+        buffers = {d.path for d in self.documents.values() if d.syntax is None}  # indexed from the editor
+        stale = [f for f in self.library.needs_indexing(list(dict.fromkeys(files))) if f not in buffers]
+        self.index_again.update(f for f in stale if f in self.indexing)  # a run may have read it before a change
+        stale = [f for f in stale if f not in self.indexing]
         if not stale:
             return
         self.indexing.update(stale)
@@ -145,9 +186,21 @@ class PaperciteServer(LanguageServer):
                 progress.end(f"indexing failed: {err}")
                 self.loop_call(self.tell, types.MessageType.Error, f"papercite: indexing failed: {err}")
             finally:
-                self.indexing.difference_update(stale)
+                if self.event_loop is None:
+                    self.indexing.difference_update(stale)
+                else:
+                    self.loop_call(self.indexed, stale)
 
         self.index_thread.submit(work)
+
+    def indexed(self, files: list[Path]) -> None:
+        """A run ended (on the event loop thread, like index_in_background): check the files asked
+        for again during it, which is no work unless they changed since it read them."""
+        self.indexing.difference_update(files)
+        again = [f for f in files if f in self.index_again]
+        self.index_again.difference_update(again)
+        if again:
+            self.index_in_background(again)
 
     def refresh_diagnostics(self) -> None:
         from papercite.server.documents import publish_diagnostics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 from lsprotocol import types
 
 from papercite.index.model import Paper
@@ -33,14 +34,40 @@ def register(server: PaperciteServer) -> None:
 
         def answer() -> list[types.CompletionItem]:
             hits = ls.library.complete(context.query, scope, settings.completion.limit)
-            items = []
-            for rank, hit in enumerate(hits):
-                paper = hit.paper()
-                items.append(completion_item(hit, paper, rank, replace, typed, label=settings.completion.label,
-                                             abstract_chars=settings.hover.abstract, location=location(paper)))
-            return items
+            return [ITEMS.item(ls.library, hit, rank, replace, typed, settings) for rank, hit in enumerate(hits)]
 
         return types.CompletionList(is_incomplete=True, items=await ls.on_search_thread(answer))
+
+
+class ItemCache:
+    """Completion items of papers recently offered, less what each request sets (range, rank,
+    filter text). Consecutive keystrokes offer mostly the same papers, and rendering one (decoding
+    the record, writing its documentation) costs more than finding it."""
+
+    SIZE = 2_000
+
+    def __init__(self):
+        self._items: dict[tuple, types.CompletionItem] = {}
+        self._view = None
+
+    def item(self, library, hit, rank: int, replace: types.Range, typed: str, settings) -> types.CompletionItem:
+        view = library.searcher.view()
+        if view is not self._view:  # the index changed: papers may have too
+            self._items, self._view = {}, view
+        key = (hit.source, hit.key, settings.completion.label, settings.hover.abstract)
+        item = self._items.get(key)
+        if item is None:
+            paper = hit.paper()
+            item = completion_item(hit, paper, 0, replace, "", label=settings.completion.label,
+                                   abstract_chars=settings.hover.abstract, location=location(paper))
+            if len(self._items) >= self.SIZE:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = item
+        return attrs.evolve(item, text_edit=types.TextEdit(range=replace, new_text=hit.key),
+                            sort_text=f"{rank:05d}", filter_text=typed or hit.key)
+
+
+ITEMS = ItemCache()
 
 
 def location(paper: Paper) -> str | None:

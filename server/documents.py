@@ -6,6 +6,7 @@ completes before it is saved; closing it re-reads the file on disk.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from lsprotocol import types
@@ -16,6 +17,8 @@ from papercite.server.app import OpenDocument, PaperciteServer, document_syntax
 from papercite.server.citations import latex, markdown
 
 PARSERS = {"latex": latex, "markdown": markdown}
+DIAGNOSTICS_DELAY = 0.3  # seconds of quiet typing before a document's citations are checked
+DIAGNOSTICS_PENDING: dict[str, asyncio.TimerHandle] = {}
 
 
 def register(server: PaperciteServer) -> None:
@@ -28,7 +31,7 @@ def register(server: PaperciteServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PaperciteServer, params: types.DidChangeTextDocumentParams) -> None:
         if params.text_document.uri in ls.documents:
-            changed(ls, params.text_document.uri)
+            changed(ls, params.text_document.uri, typing=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: PaperciteServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -50,19 +53,28 @@ def register(server: PaperciteServer) -> None:
         on_disk = [f for f in files if is_library(f) and f not in open_paths]
         if on_disk:
             ls.index_in_background(on_disk)
+        ls.library.forget_workspace_scans()
         for state in ls.documents.values():
             state.scope = None  # a _quarto.yml or a new bibliography may change what documents see
         ls.refresh_diagnostics()
 
 
-def changed(ls: PaperciteServer, uri: str) -> None:
+def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
+    """React to new text. While typing, diagnostics wait for a pause (DIAGNOSTICS_DELAY), so
+    checking every citation never queues ahead of the completion requests on the search thread."""
     state = ls.documents[uri]
     if state.syntax is None:
         if is_library(state.path):
             reindex_buffer(ls, uri)
         return
     ls.scope(uri)
-    publish_diagnostics(ls, uri)
+    pending = DIAGNOSTICS_PENDING.pop(uri, None)
+    if pending is not None:
+        pending.cancel()
+    if typing and ls.event_loop is not None:
+        DIAGNOSTICS_PENDING[uri] = ls.event_loop.call_later(DIAGNOSTICS_DELAY, publish_diagnostics, ls, uri)
+    else:
+        publish_diagnostics(ls, uri)
 
 
 def reindex_buffer(ls: PaperciteServer, uri: str) -> None:

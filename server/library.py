@@ -43,13 +43,14 @@ class Library:
         self.searcher = PaperSearch(self.store)
         self.global_files: list[Path] = []
         self.workspace_roots: list[Path] = []
-        self._workspace_scan: tuple[float, list[Path]] = (0.0, [])
+        self._workspace_scans: dict[tuple[Path, ...], tuple[float, list[Path]]] = {}  # per set of roots
 
     # --- scope ---------------------------------------------------------------------------------
 
     def set_libraries(self, patterns: list[str], base: Path | None) -> list[str]:
         """Apply the `libraries` setting; returns messages for patterns that match nothing."""
-        self.global_files, errors = expand_library_setting(patterns, base)
+        found, errors = expand_library_setting(patterns, base)
+        self.global_files = [p.resolve() for p in found]
         return errors
 
     def scope(self, path: Path, text: str, syntax: str) -> Scope:
@@ -61,12 +62,16 @@ class Library:
 
     def workspace_files(self, near: Path) -> list[Path]:
         """The workspace's bibliographies (rescanned at most every WORKSPACE_RESCAN_SECONDS)."""
-        scanned_at, files = self._workspace_scan
+        roots = tuple(r for r in self.workspace_roots if near.is_relative_to(r)) or (near.parent,)
+        scanned_at, files = self._workspace_scans.get(roots, (0.0, []))
         if time.monotonic() - scanned_at > WORKSPACE_RESCAN_SECONDS:
-            roots = [r for r in self.workspace_roots if near.is_relative_to(r)] or [near.parent]
             files = [f.resolve() for root in roots for f in workspace_bibliographies(root).files]
-            self._workspace_scan = (time.monotonic(), files)
+            self._workspace_scans[roots] = (time.monotonic(), files)
         return files
+
+    def forget_workspace_scans(self) -> None:
+        """Files were created or deleted: scan again when next asked."""
+        self._workspace_scans.clear()
 
     def visible_sources(self, scope: Scope) -> frozenset[str]:
         return scope.own_sources | {str(p) for p in self.global_files}

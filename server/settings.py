@@ -42,14 +42,17 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
     """Settings from what a client sent (a dict, possibly wrapped in {"papercite": {...}}), on top of
     ``base``. Returns the settings and one message per invalid value, each naming the setting."""
     base = base or Settings()
-    if raw is None:
+    if raw is None or raw == []:  # Neovim sends an empty Lua table as [], for all settings or one section
         return base, []
+    if isinstance(raw, dict) and raw.get(SECTION) == []:
+        raw = {**raw, SECTION: {}}
+    if isinstance(raw, dict):
+        raw = _nested(raw)
     if isinstance(raw, dict) and isinstance(raw.get(SECTION), dict):
         raw = raw[SECTION]
     if not isinstance(raw, dict):
         return base, [f"papercite settings must be an object, got {type(raw).__name__}"]
-    merged = base.model_dump(by_alias=True)
-    merged.update(raw)
+    merged = _merge(base.model_dump(by_alias=True), raw)
     try:
         return Settings.model_validate(merged), []
     except ValidationError as err:
@@ -62,6 +65,32 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
             return Settings.model_validate(merged), problems
         except ValidationError:  # a value we could not isolate: keep what we had
             return base, problems
+
+
+def _nested(raw: dict) -> dict:
+    """Dotted names as nested objects: {"completion.limit": 3} (as the docs name settings, and as
+    editors' flat settings files hold them) means {"completion": {"limit": 3}}."""
+    nested: dict = {}
+    for key, value in raw.items():
+        value = _nested(value) if isinstance(value, dict) else value
+        *parents, name = key.split(".") if isinstance(key, str) else [key]
+        node = nested
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[name] = _merge(node[name], value) if isinstance(node.get(name), dict) and isinstance(value, dict) \
+            else value
+    return nested
+
+
+def _merge(base: dict, raw: dict) -> dict:
+    """``raw`` over ``base``, object by object: a change to `completion.label` keeps `completion.limit`."""
+    merged = dict(base)
+    for key, value in raw.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) \
+            else value
+    return merged
 
 
 def _drop(merged: dict, loc: tuple, base: Settings) -> None:

@@ -147,3 +147,27 @@ def with_cursor(line: str, base: str, anchor: str) -> tuple[str, int]:
     plain = line.replace("|", "")
     text = insert_after(base, anchor, plain)
     return text, text.index(plain) + line.index("|")
+
+
+async def raw_request(client: LanguageClient, method: str, params: dict):
+    """Send a request as plain JSON, bypassing the client's own validation (for positions the
+    protocol types refuse to build); returns the raw result or raises the server's error."""
+    from concurrent.futures import Future
+    from uuid import uuid4
+
+    msg_id = str(uuid4())
+    future: Future = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=10)
+
+
+async def holds(ask: Callable[[], Awaitable[T]], check: Callable[[T], bool], what: str,
+                seconds: float = 1.5, pause: float = 0.1) -> None:
+    """check(ask()) stays true for `seconds` (for something that must not happen in the background)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        answer = await ask()
+        assert check(answer), f"{what} stopped holding: {answer!r:.2000}"
+        await asyncio.sleep(pause)

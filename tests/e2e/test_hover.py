@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
 from .helpers import (
@@ -18,6 +19,7 @@ from .helpers import (
     lsp_range,
     open_document,
     position_at,
+    raw_request,
     scratch_path,
     with_cursor,
 )
@@ -208,12 +210,15 @@ async def test_absurd_positions(shared: LanguageClient, shared_workspace: Path, 
     # a character past the end of a line means the line's end (LSP): here, the end of the citation
     result = await complete(shared, uri, last_line, huge)
     assert result.items[0].text_edit.range == lsp_range(text, len(text) - len("vaswani 2017"), len(text))
-    # raw requests with negative numbers are refused, not fatal
-    for position in ({"line": -1, "character": 0}, {"line": 0, "character": -1}):
+    # numbers the protocol forbids (negative, or past uinteger as a client may send -1 unsigned) are
+    # refused with an InvalidParams error, answered at once, with no error message popped up
+    errors_before = [m for m in shared.messages if m.type == types.MessageType.Error]
+    for position in ({"line": -1, "character": 0}, {"line": 0, "character": -1},
+                     {"line": 0, "character": 2**32 - 1}, {"line": 2**32 - 1, "character": 2**32 - 1}):
         for method in (types.TEXT_DOCUMENT_COMPLETION, types.TEXT_DOCUMENT_HOVER):
-            with pytest.raises(Exception):
-                await shared.protocol.send_request_async(method, {"textDocument": {"uri": uri},
-                                                                  "position": position})
+            with pytest.raises(JsonRpcInvalidParams):
+                await raw_request(shared, method, {"textDocument": {"uri": uri}, "position": position})
+    assert [m for m in shared.messages if m.type == types.MessageType.Error] == errors_before
     # a document the server never saw
     assert await hover(shared, uri + ".unknown", 0, 0) is None
     assert await complete(shared, uri + ".unknown", 0, 0) is None
