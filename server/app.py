@@ -96,11 +96,16 @@ class PaperciteServer(LanguageServer):
                 self.tell(types.MessageType.Info, notice)
         self.settings = settings
         self.library.workspace_roots = self.workspace_roots()
-        base = self.library.workspace_roots[0] if self.library.workspace_roots else None
-        for error in self.library.set_libraries(settings.libraries, base):
-            self.tell(types.MessageType.Warning, f"papercite setting 'libraries': {error}")
+        self.expand_libraries(where)
         for document in self.documents.values():
             document.scope = None  # libraries changed: every scope is recomputed when next asked
+
+    def expand_libraries(self, where: str | None = None) -> None:
+        """Match the `libraries` globs (again: files matching them may have come or gone)."""
+        base = self.library.workspace_roots[0] if self.library.workspace_roots else None
+        for error in self.library.set_libraries(self.settings.libraries, base):
+            if where:
+                self.tell(types.MessageType.Warning, f"papercite setting 'libraries': {error} (from {where})")
 
     def workspace_roots(self) -> list[Path]:
         try:

@@ -452,17 +452,17 @@ def expand_library_setting(patterns: list[str], base: Path | None) -> tuple[list
 
 def _expand(pattern: str, base: Path | None) -> tuple[list[Path], str | None]:
     if not pattern.strip():
-        return [], "libraries: empty path"
+        return [], "empty path"
     path = Path(pattern).expanduser()
     folder = base or Path.cwd()
     if _GLOB_CHARS.search(pattern):
         # root_dir, not joining, so brackets in the base folder's name are not read as a glob
         matched = [(folder / p).resolve() for p in sorted(glob.glob(str(path), root_dir=folder, recursive=True))]
         files = [p for p in matched if p.is_file()]
-        return files, None if files else f"libraries: {pattern}: no file matches"
+        return files, None if files else f"{pattern}: no file matches"
     path = folder / path
     if path.is_file():
         return [path.resolve()], None
     if path.is_dir():
-        return [], f"libraries: {pattern}: is a folder; use a glob such as {pattern.rstrip('/')}/**/*.bib"
-    return [], f"libraries: {pattern}: not found"
+        return [], f"{pattern}: is a folder; use a glob such as {pattern.rstrip('/')}/**/*.bib"
+    return [], f"{pattern}: not found"

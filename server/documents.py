@@ -54,6 +54,8 @@ def register(server: PaperciteServer) -> None:
         if on_disk:
             ls.index_in_background(on_disk)
         ls.library.forget_workspace_scans()
+        ls.expand_libraries()  # a `libraries` glob may match new files, or fewer
+        ls.index_in_background(ls.library.global_files)
         for state in ls.documents.values():
             state.scope = None  # a _quarto.yml or a new bibliography may change what documents see
         ls.refresh_diagnostics()

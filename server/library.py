@@ -88,14 +88,16 @@ class Library:
         return self.store.update_text(str(source), text)
 
     def needs_indexing(self, files: list[Path]) -> list[Path]:
-        """Files not indexed, or changed on disk since (a stat each, no reads)."""
+        """Files not indexed, changed on disk since, or indexed and since deleted (a stat each)."""
         sources = self.store.catalogue().sources
         stale = []
         for path in files:
             record = sources.get(str(path))
             try:
                 stat = path.stat()
-            except OSError:
+            except OSError:  # gone: if indexed, an update removes its papers
+                if record is not None:
+                    stale.append(path)
                 continue
             if record is None or (record.size, record.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
                 stale.append(path)

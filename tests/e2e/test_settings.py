@@ -155,7 +155,7 @@ async def test_invalid_settings_are_reported_and_the_rest_apply(client: Language
 async def test_library_pattern_matching_nothing(client: LanguageClient, workspace: Path):
     message = await wait_for_message(client, "/no/such/*.bib")
     assert message.type == types.MessageType.Warning
-    assert message.message == "papercite setting 'libraries': libraries: /no/such/*.bib: no file matches"
+    assert message.message == "papercite setting 'libraries': /no/such/*.bib: no file matches (from initializationOptions)"
     observed = await observe(client, workspace)
     assert observed.count == 3 and observed.label == FIRST_KEY
 

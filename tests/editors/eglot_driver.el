@@ -35,11 +35,20 @@
       (insert text "\n")
       (append-to-file (point-min) (point-max) papercite-test-transcript))))
 
+(defun papercite-test-idle ()
+  "Run the idle timers, as a user pausing would (batch Emacs is never idle): eglot sends the
+buffer's changes from one, eldoc and flymake work from others."
+  (dolist (timer (copy-sequence timer-idle-list))
+    (when (memq timer timer-idle-list)
+      (cancel-timer timer)
+      (timer-event-handler timer))))
+
 (defun papercite-test-wait (predicate &optional seconds)
   "Process server output until PREDICATE returns non-nil (its value), or SECONDS pass."
   (let ((deadline (+ (float-time) (or seconds papercite-test-timeout)))
         value)
     (while (and (not (setq value (funcall predicate))) (< (float-time) deadline))
+      (papercite-test-idle)
       (accept-process-output nil 0.05))
     value))
 

@@ -302,6 +302,5 @@ def test_library_patterns_that_name_no_file_are_reported(tmp_path: Path):
     write(tmp_path, {"lib/a.bib": ""})
     files, errors = expand_library_setting(["lib", "gone.bib", "*.nothing", " ", str(tmp_path / "lib/a.bib")], tmp_path)
     assert files == [(tmp_path / "lib/a.bib").resolve()]
-    assert errors == ["libraries: lib: is a folder; use a glob such as lib/**/*.bib",
-                      "libraries: gone.bib: not found", "libraries: *.nothing: no file matches",
-                      "libraries: empty path"]
+    assert errors == ["lib: is a folder; use a glob such as lib/**/*.bib",
+                      "gone.bib: not found", "*.nothing: no file matches", "empty path"]
