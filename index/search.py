@@ -34,10 +34,11 @@ KEY_PREFIX_CAP = 40  # keys taken from the lexicon for a key-prefix query
 EXPANSION_SCAN = 100  # lexicon words looked at for a half-typed word of 4+ letters...
 EXPANSION_CAP = 8  # ...of which the most frequent stand for it
 FUZZY_MIN_LENGTH = 4
-FUZZY_SCAN = 6000  # lexicon words (sharing the first letter) checked for a typo fix
+FUZZY_SCAN = 3000  # lexicon words (sharing the first letter) checked for a typo fix
 CACHE_POSTINGS = 200_000  # document numbers kept in the postings cache (~12 MB at most)
-CACHE_DOCUMENTS = 1_500  # documents' stored fields kept (~3 MB)
-SHORT_CAP = 20  # keys and title starts offered for one or two typed characters
+CACHE_DOCUMENTS = 800  # documents' stored fields kept (~2 MB)
+SHORT_CAP = 20  # keys offered for one or two typed characters
+PARTIAL_AFTER = 300  # finished words matching fewer papers than this leave a short half-typed word to the re-rank
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class IndexView:
         self._cached = 0
         self._stored: OrderedDict[int, dict] = OrderedDict()
         self._all_sources: frozenset[str] | None = None
+        self._words: dict[tuple[str, str], tuple[dict[str, int], bool]] = {}
         self._within: dict[frozenset[str], frozenset[int]] = {}
 
     def sources(self, within: frozenset[str] | None) -> frozenset[int] | None:
@@ -117,6 +119,29 @@ class IndexView:
             found = self._within[within] = self.union("source", within & self._all_sources)
             if len(self._within) > 16:
                 self._within.pop(next(iter(self._within)))
+        return found
+
+    def words_starting(self, field: str, prefix: str) -> dict[str, int]:
+        """Index words starting with ``prefix`` and their document frequencies: the first
+        EXPANSION_SCAN of each segment's lexicon (each walk yields frequencies as it goes;
+        Whoosh's multi-segment walk looks every term up again). Typing extends a prefix one
+        letter at a time, so a complete walk for a shorter prefix answers the longer ones."""
+        for length in range(len(prefix) - 1, 0, -1):
+            known = self._words.get((field, prefix[:length]))
+            if known is not None and known[1]:
+                return {w: n for w, n in known[0].items() if w.startswith(prefix)}
+        found: dict[str, int] = {}
+        complete = True
+        for reader, _ in self.leaves:
+            scanned = 0
+            for term, info in islice(reader.iter_prefix(field, prefix), EXPANSION_SCAN):
+                text = term.decode()
+                found[text] = found.get(text, 0) + info.doc_frequency()
+                scanned += 1
+            complete = complete and scanned < EXPANSION_SCAN
+        self._words[(field, prefix)] = (found, complete)
+        if len(self._words) > 256:
+            self._words.pop(next(iter(self._words)))
         return found
 
     def blob(self, docnum: int) -> bytes:
@@ -147,17 +172,6 @@ class IndexView:
     def union(self, field: str, terms) -> frozenset[int]:
         sets = [self.docs(field, t) for t in terms]
         return frozenset().union(*sets) if sets else frozenset()
-
-    def first(self, field: str, terms, count: int) -> set[int]:
-        """At least ``count`` documents of these terms (if they have that many), reading only the
-        posting blocks needed: one typed letter's title starts can cover a third of the library."""
-        found: set[int] = set()
-        for term in terms:
-            for ids in self._read(field, term):
-                found.update(ids)
-                if len(found) >= count:
-                    return found
-        return found
 
     def _read(self, field: str, term: str):
         """A term's documents (global numbers, deletions removed), one block or segment at a time."""
@@ -255,16 +269,25 @@ class PaperSearch:
     def _matches(self, view: IndexView, reader, typed: TypedQuery, spellings) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
         CANDIDATES, also those where some words are only in the abstract. One or two characters
-        of a single word say too little to rank a library by: they match nothing here (keys,
-        title starts and the document's own papers still come)."""
+        of a single word say too little to rank a library by: they match nothing here (keys and
+        the document's own papers still come). A short half-typed word after finished words
+        that few papers have is left to the re-rank: its prefix postings can cover most of a
+        library, and reading them would cost more than the finished words narrowed."""
         if typed.short:
             return frozenset()
-        strong = [self._word_docs(view, reader, typed, w, spellings, "strong") for w in typed.all_words]
+        words = list(typed.complete)
+        if typed.partial:
+            words.append(typed.partial)
+        strong = [self._word_docs(view, reader, typed, w, spellings, "strong") for w in typed.complete]
+        if typed.partial:
+            if not strong or len(typed.partial) > max(PREFIX_LENGTHS) or len(_intersect(strong)) > PARTIAL_AFTER:
+                strong.append(self._word_docs(view, reader, typed, typed.partial, spellings, "strong"))
+            else:
+                words.pop()
         found = _intersect(strong)
         if len(found) >= CANDIDATES:
             return found
-        weak = [s | self._word_docs(view, reader, typed, w, spellings, "weak")
-                for s, w in zip(strong, typed.all_words)]
+        weak = [s | self._word_docs(view, reader, typed, w, spellings, "weak") for s, w in zip(strong, words)]
         return found | (_intersect(weak) - found)
 
     def _word_docs(self, view: IndexView, reader, typed: TypedQuery, word: str, spellings, field: str):
@@ -281,22 +304,16 @@ class PaperSearch:
         """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
         head = typed.all_words[:2]
         lead = " ".join(head)
-        if typed.short:  # one or two letters: a few title starts will do, read no further
-            return frozenset(view.first("lead", self._expand(view, "lead", lead), 4 * SHORT_CAP))
+        if typed.short:  # one or two letters say too little of a title: keys answer them
+            return frozenset()
         if typed.partial and len(head) == len(typed.all_words):
             return view.union("lead", self._expand(view, "lead", lead))
         return view.docs("lead", lead)
 
     @staticmethod
     def _expand(view: IndexView, field: str, prefix: str) -> list[str]:
-        """The words a half-typed prefix most likely means: the most frequent of the first
-        EXPANSION_SCAN lexicon words it starts. Walks each segment's lexicon (which yields doc
-        frequencies as it goes; Whoosh's multi-segment walk looks each term up again)."""
-        frequency: dict[str, int] = {}
-        for reader, _ in view.leaves:
-            for term, info in islice(reader.iter_prefix(field, prefix), EXPANSION_SCAN):
-                text = term.decode()
-                frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+        """The words a half-typed prefix most likely means: the most frequent index words it starts."""
+        frequency = view.words_starting(field, prefix)
         return sorted(frequency, key=frequency.get, reverse=True)[:EXPANSION_CAP]
 
     def _abbreviations(self, view: IndexView, reader, typed: TypedQuery) -> dict[str, list[str]]:

@@ -44,7 +44,7 @@ class ItemCache:
     filter text). Consecutive keystrokes offer mostly the same papers, and rendering one (decoding
     the record, writing its documentation) costs more than finding it."""
 
-    SIZE = 2_000
+    SIZE = 500
 
     def __init__(self):
         self._items: dict[tuple, types.CompletionItem] = {}

@@ -22,7 +22,9 @@
 (defvar papercite-test-result (getenv "PAPERCITE_RESULT"))
 (defvar papercite-test-transcript (getenv "PAPERCITE_TRANSCRIPT"))
 (defvar papercite-test-timeout 30)
-(defvar papercite-test-out (list :emacs emacs-version :eglot (or (ignore-errors (pkg-info-version-info 'eglot)) "")
+(defun papercite-test-eglot-version ()
+  (or (ignore-errors (package-version-join (package-desc-version (cadr (assq 'eglot package-alist))))) "?"))
+(defvar papercite-test-out (list :emacs emacs-version :eglot (papercite-test-eglot-version)
                                  :files nil :errors nil :messages nil))
 
 (setq make-backup-files nil create-lockfiles nil auto-save-default nil
@@ -40,7 +42,6 @@
 buffer's changes from one, eldoc and flymake work from others."
   (dolist (timer (copy-sequence timer-idle-list))
     (when (memq timer timer-idle-list)
-      (cancel-timer timer)
       (timer-event-handler timer))))
 
 (defun papercite-test-wait (predicate &optional seconds)
@@ -97,6 +98,23 @@ Returns (CANDIDATES . ACCEPTED-P)."
         (when exit (funcall exit choice 'finished))
         (cons candidates t)))))
 
+(defun papercite-test-eglot-own (line cursor)
+  "Candidates of eglot's own completion for LINE (added below point's line, then removed) with
+point after CURSOR, through the completion styles: for the record, beside papercite's."
+  (end-of-line)
+  (insert "\n" line)
+  (let ((start (line-beginning-position)) candidates)
+    (goto-char (+ start (length cursor)))
+    (let* ((capf (eglot-completion-at-point))
+           (table (nth 2 capf))
+           (probe (buffer-substring-no-properties (nth 0 capf) (point)))
+           (all (completion-all-completions probe table nil (length probe)
+                                            (completion-metadata probe table nil))))
+      (when (consp all) (setcdr (last all) nil))
+      (setq candidates (mapcar #'substring-no-properties (seq-take all 3))))
+    (delete-region (1- start) (line-end-position))
+    candidates))
+
 (defun papercite-test-hover ()
   (let (hover)
     (eglot-hover-eldoc-function (lambda (info &rest _) (setq hover (or info ""))))
@@ -120,7 +138,7 @@ Returns (CANDIDATES . ACCEPTED-P)."
                       found))))
     found))
 
-(defun papercite-test-case (file anchor before after expect undefined)
+(defun papercite-test-case (file anchor before after expect undefined open close)
   (find-file (expand-file-name file papercite-test-workspace))
   (run-hooks 'post-command-hook) ; the user's first command: eglot-ensure connects now
   (let ((record (list :file file :mode (symbol-name major-mode))))
@@ -153,6 +171,12 @@ Returns (CANDIDATES . ACCEPTED-P)."
         (let ((hover (papercite-test-hover)))
           (setq record (plist-put record :hover (or hover "")))
           (papercite-test-say "hover:\n    %s" (replace-regexp-in-string "\n" "\n    " (or hover "(none)"))))))
+    (let ((own (list (cons "key prefix" (papercite-test-eglot-own (concat open "he2016" close) (concat open "he2016")))
+                     (cons "title words" (papercite-test-eglot-own (concat open "residual learning" close)
+                                                                   (concat open "residual learning"))))))
+      (setq record (plist-put record :eglot-own own))
+      (dolist (case own)
+        (papercite-test-say "eglot's own completion, %s: %s" (car case) (or (cdr case) "nothing"))))
     (let ((diagnostics (papercite-test-diagnostics undefined)))
       (setq record (plist-put record :diagnostics (vconcat diagnostics)))
       (dolist (d diagnostics)
@@ -162,20 +186,22 @@ Returns (CANDIDATES . ACCEPTED-P)."
 
 (condition-case err
     (progn
-      (papercite-test-say "GNU Emacs %s, eglot %s" emacs-version
-                          (or (ignore-errors (package-desc-version (cadr (assq 'eglot package-alist)))) "?"))
+      (papercite-test-say "GNU Emacs %s, eglot %s" emacs-version (papercite-test-eglot-version))
       (papercite-test-case "draft.tex" "\\\\begin{document}"
                            "Emoji 🙂 Schölkopf \\cite{nobody2099emoji} and \\cite{attention is all" "}"
-                           "vaswani2017attention" '("smith2099imaginary" "nobody2099emoji"))
+                           "vaswani2017attention" '("smith2099imaginary" "nobody2099emoji") "\\cite{" "}")
       (papercite-test-case "draft.md" "^# Background"
                            "Emoji 🙂 Schölkopf [@nobody2099emoji] and [@attention is all" "]"
-                           "vaswani2017attention" '("doe2099missing" "nobody2099emoji")))
+                           "vaswani2017attention" '("doe2099missing" "nobody2099emoji") "[@" "]"))
   (error
    (papercite-test-say "ERROR: %S" err)
    (push (format "%S" err) (plist-get papercite-test-out :errors))))
 
 (with-temp-file papercite-test-result
-  (insert (json-encode papercite-test-out)))
+  (let ((out (copy-sequence papercite-test-out)))
+    (setq out (plist-put out :files (vconcat (reverse (plist-get out :files)))))
+    (setq out (plist-put out :messages (vconcat (reverse (plist-get out :messages)))))
+    (insert (json-encode out))))
 (ignore-errors (eglot-shutdown-all))
 (kill-emacs 0)
 ;;; eglot_driver.el ends here
