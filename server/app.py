@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -22,7 +24,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from papercite.index.store import IndexLocked
-from papercite.server.citations import syntax_for
+from papercite.server.citations import latex, markdown, syntax_for
 from papercite.server.library import Library, Scope
 from papercite.server.positions import Lines
 from papercite.server.settings import SECTION, Settings, parse_settings
@@ -30,6 +32,7 @@ from papercite.server.settings import SECTION, Settings, parse_settings
 VERSION = "0.1.0"
 LIBRARY_GLOBS = ("**/*.bib", "**/*.bibtex", "**/*.json", "**/*.yaml", "**/*.yml", "**/_quarto.yml")
 SCOPE_REFRESH_SECONDS = 1.0
+PARSERS = {"latex": latex, "markdown": markdown}
 
 log = logging.getLogger("papercite")
 
@@ -44,6 +47,18 @@ class OpenDocument:
     scope_version: int | None = None
     scope_time: float = 0.0
     recheck: bool = False  # a look at the scope is scheduled for when the refresh window ends
+    diagnostics: asyncio.TimerHandle | None = None  # diagnostics waiting for a pause in typing
+
+
+@dataclass
+class Cursor:
+    """A request's position in a citing document, with what handlers need to read it."""
+
+    state: OpenDocument
+    text: str
+    lines: Lines
+    offset: int
+    parser: ModuleType  # papercite.server.citations.latex or .markdown
 
 
 class Protocol(LanguageServerProtocol):
@@ -131,6 +146,15 @@ class PaperciteServer(LanguageServer):
 
     # --- documents ----------------------------------------------------------------------------
 
+    def at_position(self, uri: str, position: types.Position) -> Cursor | None:
+        """Where a request points in a citing document (None: not open, a bibliography, or a
+        position beyond the text)."""
+        found = self.document(uri)
+        if found is None or found[0].syntax is None or not found[2].has_line(position):
+            return None
+        state, text, lines = found
+        return Cursor(state, text, lines, lines.offset(position), PARSERS[state.syntax])
+
     def document(self, uri: str) -> tuple[OpenDocument, str, Lines] | None:
         """An open document's state, text and line table, or None if it is not open."""
         state = self.documents.get(uri)
@@ -142,7 +166,6 @@ class PaperciteServer(LanguageServer):
     def scope(self, uri: str) -> Scope:
         """The document's bibliographies, recomputed when its text changed (at most once a
         second while typing: declarations rarely change between keystrokes)."""
-        import time
 
         state = self.documents[uri]
         text_document = self.workspace.get_text_document(uri)

@@ -7,29 +7,24 @@ from lsprotocol import types
 
 from papercite.index.model import Paper
 from papercite.server.app import PaperciteServer
-from papercite.server.citations import latex, markdown
 from papercite.server.render import completion_item
 
-PARSERS = {"latex": latex, "markdown": markdown}
 TRIGGERS = ["{", ",", "@", ";"]
 
 
 def register(server: PaperciteServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGERS))
     async def completion(ls: PaperciteServer, params: types.CompletionParams) -> types.CompletionList | None:
-        found = ls.document(params.text_document.uri)
-        if found is None or found[0].syntax is None:
+        cursor = ls.at_position(params.text_document.uri, params.position)
+        if cursor is None:
             return None
-        state, text, lines = found
-        if not lines.has_line(params.position):
-            return None
-        offset = lines.offset(params.position)
-        context = PARSERS[state.syntax].completion_context(text, offset, ls.settings.citation_commands)
+        text, offset = cursor.text, cursor.offset
+        context = cursor.parser.completion_context(text, offset, ls.settings.citation_commands)
         if context is None:
             return None
         scope = ls.scope(params.text_document.uri)
         settings = ls.settings
-        replace = lines.range(context.start, context.end)
+        replace = cursor.lines.range(context.start, context.end)
         typed = text[context.start:offset]
 
         def answer() -> list[types.CompletionItem]:

@@ -6,19 +6,15 @@ completes before it is saved; closing it re-reads the file on disk.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from papercite.index.readers import is_library
-from papercite.server.app import OpenDocument, PaperciteServer, document_syntax
-from papercite.server.citations import latex, markdown
+from papercite.server.app import PARSERS, OpenDocument, PaperciteServer, document_syntax
 
-PARSERS = {"latex": latex, "markdown": markdown}
 DIAGNOSTICS_DELAY = 0.3  # seconds of quiet typing before a document's citations are checked
-DIAGNOSTICS_PENDING: dict[str, asyncio.TimerHandle] = {}
 
 
 def register(server: PaperciteServer) -> None:
@@ -41,6 +37,8 @@ def register(server: PaperciteServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: PaperciteServer, params: types.DidCloseTextDocumentParams) -> None:
         state = ls.documents.pop(params.text_document.uri, None)
+        if state is not None and state.diagnostics is not None:
+            state.diagnostics.cancel()
         if state is not None and state.syntax is None and is_library(state.path):
             ls.index_in_background([state.path])  # the buffer may have been discarded
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
@@ -70,11 +68,11 @@ def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
             reindex_buffer(ls, uri)
         return
     ls.scope(uri)
-    pending = DIAGNOSTICS_PENDING.pop(uri, None)
-    if pending is not None:
-        pending.cancel()
+    if state.diagnostics is not None:
+        state.diagnostics.cancel()
+        state.diagnostics = None
     if typing and ls.event_loop is not None:
-        DIAGNOSTICS_PENDING[uri] = ls.event_loop.call_later(DIAGNOSTICS_DELAY, publish_diagnostics, ls, uri)
+        state.diagnostics = ls.event_loop.call_later(DIAGNOSTICS_DELAY, publish_diagnostics, ls, uri)
     else:
         publish_diagnostics(ls, uri)
 
