@@ -209,7 +209,6 @@ class PaperciteServer(LanguageServer):
             try:
                 report = self.library.index_files(stale, progress.report)
                 progress.end(f"{report.papers} papers from {len(report.indexed)} files in {report.seconds:.1f} s")
-                self.loop_call(self.refresh_diagnostics)
             except Exception as err:  # the server keeps serving what is indexed
                 progress.end(f"indexing failed: {err}")
                 self.loop_call(self.tell, types.MessageType.Error, f"papercite: indexing failed: {err}")
@@ -222,9 +221,11 @@ class PaperciteServer(LanguageServer):
         self.index_thread.submit(work)
 
     def indexed(self, files: list[Path]) -> None:
-        """A run ended (on the event loop thread, like index_in_background): check the files asked
-        for again during it, which is no work unless they changed since it read them."""
+        """A run ended (on the event loop thread, like index_in_background): diagnostics, held
+        back while it ran, are due; the files asked for again during it are checked again (no
+        work unless they changed since it read them)."""
         self.indexing.difference_update(files)
+        self.refresh_diagnostics()
         again = [f for f in files if f in self.index_again]
         self.index_again.difference_update(again)
         if again:

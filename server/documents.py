@@ -102,11 +102,15 @@ def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
     version = ls.workspace.get_text_document(uri).version
     scope = ls.scope(uri)
     parser = PARSERS[state.syntax]
+    # While the document's bibliographies are still being indexed, a missing key may just not be
+    # indexed yet: say nothing about keys until indexing ends (it refreshes every document).
+    indexing = any(f in ls.indexing for f in [*scope.own, *ls.library.global_files])
 
     def check() -> list[types.Diagnostic]:
         diagnostics = []
         known: dict[str, bool] = {}
-        for citation in parser.find_citations(text, ls.settings.citation_commands):
+        citations = [] if indexing else parser.find_citations(text, ls.settings.citation_commands)
+        for citation in citations:
             for ref in citation.keys:
                 if ref.key not in known:
                     known[ref.key] = ls.library.known(ref.key, scope)

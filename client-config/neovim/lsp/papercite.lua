@@ -18,7 +18,7 @@ return {
   },
   on_attach = function(client, bufnr)
     -- Completion pops up after \cite{ , [@ and ; (the server's trigger characters) and is asked
-    -- again as you type; <C-x><C-o> asks at any point. <C-y> accepts.
+    -- again as you type; <C-x><C-o> asks at any point. <C-n> selects, <C-y> accepts.
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = true })
   end,
 }
