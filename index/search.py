@@ -35,9 +35,9 @@ EXPANSION_SCAN = 100  # lexicon words looked at for a half-typed word of 4+ lett
 EXPANSION_CAP = 8  # ...of which the most frequent stand for it
 FUZZY_MIN_LENGTH = 4
 FUZZY_SCAN = 3000  # lexicon words (sharing the first letter) checked for a typo fix
-CACHE_POSTINGS = 200_000  # document numbers kept in the postings cache (~12 MB at most)
+CACHE_POSTINGS = 150_000  # document numbers kept in the postings cache (~10 MB at most)
 CACHE_DOCUMENTS = 800  # documents' stored fields kept (~2 MB)
-SHORT_CAP = 20  # keys offered for one or two typed characters
+SHORT_CAP = 20  # keys (and papers of the document's own bibliographies) offered for 1-2 typed characters
 PARTIAL_AFTER = 300  # finished words matching fewer papers than this leave a short half-typed word to the re-rank
 
 
@@ -262,7 +262,8 @@ class PaperSearch:
             candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
             if prefer:
                 typed_so_far = view.docs("pre", typed.partial) if typed.short else matches
-                candidates.update(islice(view.union("source", prefer) & typed_so_far, CANDIDATES))
+                candidates.update(islice(view.union("source", prefer) & typed_so_far,
+                                         SHORT_CAP if typed.short else CANDIDATES))
             candidates.update(islice(matches, CANDIDATES))
         return self._rerank(view, typed, candidates, prefer, spellings)[:limit]
 

@@ -29,7 +29,8 @@ def register(server: PaperciteServer) -> None:
 
         def answer() -> list[types.CompletionItem]:
             hits = ls.library.complete(context.query, scope, settings.completion.limit)
-            return [ITEMS.item(ls.library, hit, rank, replace, typed, settings) for rank, hit in enumerate(hits)]
+            ITEMS.forget_if_changed(ls.library.searcher.view())
+            return [ITEMS.item(hit, rank, replace, typed, settings) for rank, hit in enumerate(hits)]
 
         return types.CompletionList(is_incomplete=True, items=await ls.on_search_thread(answer))
 
@@ -45,10 +46,11 @@ class ItemCache:
         self._items: dict[tuple, types.CompletionItem] = {}
         self._view = None
 
-    def item(self, library, hit, rank: int, replace: types.Range, typed: str, settings) -> types.CompletionItem:
-        view = library.searcher.view()
+    def forget_if_changed(self, view) -> None:
         if view is not self._view:  # the index changed: papers may have too
             self._items, self._view = {}, view
+
+    def item(self, hit, rank: int, replace: types.Range, typed: str, settings) -> types.CompletionItem:
         key = (hit.source, hit.key, settings.completion.label, settings.hover.abstract)
         item = self._items.get(key)
         if item is None:
