@@ -25,7 +25,7 @@ from itertools import accumulate, chain, islice
 from whoosh.reading import TermNotFound
 
 from papercite.index.model import Paper
-from papercite.index.store import CORRUPTION_ERRORS, PREFIX_LENGTHS, PaperStore, decode_paper
+from papercite.index.store import DAMAGE_ERRORS, PREFIX_LENGTHS, PaperStore, decode_paper
 from papercite.index.text import STOP_WORDS, fold, words
 
 CANDIDATES = 60  # documents re-ranked from the text match (beyond key and title-start ones)
@@ -218,7 +218,7 @@ class PaperSearch:
             return []
         try:
             return self._search(typed, limit, frozenset(prefer), None if within is None else frozenset(within))
-        except CORRUPTION_ERRORS as err:
+        except DAMAGE_ERRORS as err:
             self.store.rebuild(f"could not be read ({type(err).__name__}: {err})")
             return []
 

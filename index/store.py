@@ -51,11 +51,14 @@ LOCK_TIMEOUT = 120.0  # seconds a writer waits for another process's writer
 BATCH_DOCUMENTS = 20_000  # papers written per commit in big updates
 PARALLEL_BYTES = 2_000_000  # updates bigger than this parse in a worker process while writing
 
-# Whoosh errors that mean "this index is damaged" (measured: truncated .seg -> EOFError,
-# truncated .toc -> UnpicklingError, zeroed blocks -> zlib/struct errors, missing toc -> EmptyIndexError).
-CORRUPTION_ERRORS = (EOFError, OSError, pickle.UnpicklingError, struct.error, zlib.error,
-                     whoosh_index.EmptyIndexError, KeyError, ValueError, IndexError, TypeError,
-                     AttributeError)
+# What a damaged index raises when read (measured: truncated .seg -> EOFError, truncated .toc ->
+# UnpicklingError, zeroed blocks -> zlib/struct errors, missing toc -> EmptyIndexError, missing
+# segment file -> FileNotFoundError). Searches treat only these as damage: a bug must not wipe an index.
+DAMAGE_ERRORS = (EOFError, FileNotFoundError, pickle.UnpicklingError, struct.error, zlib.error,
+                 whoosh_index.EmptyIndexError)
+# Opening reads the table of contents, a pickle of another version's classes: anything it raises
+# means this index cannot be used, and it is rebuilt (it is only a cache of the library files).
+CORRUPTION_ERRORS = (*DAMAGE_ERRORS, OSError, KeyError, ValueError, IndexError, TypeError, AttributeError)
 
 
 def default_index_dir() -> Path:
@@ -449,9 +452,6 @@ class PaperStore:
 
     def count(self) -> int:
         return self.searcher().doc_count()
-
-    def has_source(self, source: str) -> bool:
-        return self.searcher().reader().doc_frequency("source", source) > 0
 
     def close(self) -> None:
         self._close_searcher()
