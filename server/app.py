@@ -24,7 +24,8 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from papercite.index.store import IndexLocked
-from papercite.server.citations import latex, markdown, syntax_for
+from papercite.server.citations import syntax_for
+from papercite.server.citations.parsers import PARSERS
 from papercite.server.library import Library, Scope
 from papercite.server.positions import Lines
 from papercite.server.settings import SECTION, Settings, parse_settings
@@ -32,7 +33,6 @@ from papercite.server.settings import SECTION, Settings, parse_settings
 VERSION = "0.1.0"
 LIBRARY_GLOBS = ("**/*.bib", "**/*.bibtex", "**/*.json", "**/*.yaml", "**/*.yml", "**/_quarto.yml")
 SCOPE_REFRESH_SECONDS = 1.0
-PARSERS = {"latex": latex, "markdown": markdown}
 
 log = logging.getLogger("papercite")
 

@@ -1,4 +1,4 @@
-"""The `papercite` command: serve, index, search, demo.
+"""The `papercite` command: serve, index, search, check, demo.
 
 Errors reach the user as one line on stderr and a non-zero exit, never a traceback.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=_positive, default=10, metavar="N")
     search.add_argument("--json", action="store_true", help="one JSON object a line")
 
+    check = commands.add_parser("check", parents=[common],
+                                help="report undefined citations and bibliography errors like a linter")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("--json", action="store_true", help="one JSON object a line")
+
     commands.add_parser("demo", parents=[common], help="index the bundled sample library and show what it does")
     return parser
 
@@ -60,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `papercite search x | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _store(args):
@@ -142,13 +151,19 @@ def cmd_serve(args) -> int:
     return run(tcp=args.tcp, index_dir=args.index_dir)
 
 
+def cmd_check(args) -> int:
+    from papercite.server.check import run_check
+
+    return run_check(args.files, index_dir=args.index_dir, as_json=args.json)
+
+
 def cmd_demo(args) -> int:
     from papercite.server.demo import run_demo
 
     return run_demo(index_dir=args.index_dir)
 
 
-COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "demo": cmd_demo}
+COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "check": cmd_check, "demo": cmd_demo}
 
 if __name__ == "__main__":
     sys.exit(main())

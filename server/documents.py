@@ -107,18 +107,11 @@ def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
     indexing = any(f in ls.indexing for f in [*scope.own, *ls.library.global_files])
 
     def check() -> list[types.Diagnostic]:
-        diagnostics = []
-        known: dict[str, bool] = {}
         citations = [] if indexing else parser.find_citations(text, ls.settings.citation_commands)
-        for citation in citations:
-            for ref in citation.keys:
-                if ref.key not in known:
-                    known[ref.key] = ls.library.known(ref.key, scope)
-                if not known[ref.key]:
-                    diagnostics.append(types.Diagnostic(
-                        range=lines.range(ref.start, ref.end), severity=types.DiagnosticSeverity.Warning,
-                        source="papercite", code="undefined-key",
-                        message=f"'{ref.key}' is not in this document's bibliographies"))
+        diagnostics = [types.Diagnostic(
+            range=lines.range(ref.start, ref.end), severity=types.DiagnosticSeverity.Warning,
+            source="papercite", code="undefined-key", message=f"'{ref.key}' is not in this document's bibliographies")
+            for ref in ls.library.undefined(citations, scope)]
         for problem in scope.problems:
             if Path(problem.source) == state.path:
                 start = lines.offset(types.Position(line=problem.line, character=problem.column))

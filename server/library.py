@@ -111,6 +111,18 @@ class Library:
     def known(self, key: str, scope: Scope) -> bool:
         return self.searcher.has_key(key, self.visible_sources(scope))
 
+    def undefined(self, citations, scope: Scope) -> list:
+        """The key references of these citations that the document's bibliographies lack."""
+        known: dict[str, bool] = {}
+        found = []
+        for citation in citations:
+            for ref in citation.keys:
+                if ref.key not in known:
+                    known[ref.key] = self.known(ref.key, scope)
+                if not known[ref.key]:
+                    found.append(ref)
+        return found
+
     def lookup(self, key: str, scope: Scope) -> tuple[Paper | None, Paper | None]:
         """(the paper with this key that the document sees, else one the index has elsewhere)."""
         papers = self.store.papers_for_key(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,38 @@ def test_demo_shows_ranked_papers(tmp_path: Path):
     assert "draft.tex:46:12: warning: 'smith2099imaginary' is not in this document's bibliographies" in done.stdout
     assert "draft.md:36:47: warning: 'doe2099missing'" in done.stdout
     assert not (tmp_path / "papercite").exists()  # the demo leaves the user's index alone
+
+
+def test_check_reports_undefined_keys_like_a_linter(tmp_path: Path):
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    done = papercite("check", str(project / "draft.tex"), str(project / "draft.md"), "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [
+        f"{project / 'draft.md'}:34:47: error: undefined citation key 'doe2099missing'",
+        f"{project / 'draft.tex'}:44:12: error: undefined citation key 'smith2099imaginary'",
+    ]
+    rows = [json.loads(line) for line in papercite("check", str(project / "draft.tex"), "--json",
+                                                    "--index-dir", str(tmp_path / "i")).stdout.splitlines()]
+    assert rows == [{"path": str(project / "draft.tex"), "line": 44, "column": 12, "severity": "error",
+                     "message": "undefined citation key 'smith2099imaginary'"}]
+
+
+def test_check_passes_a_clean_document_and_flags_a_missing_bibliography(tmp_path: Path):
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    clean = project / "clean.md"
+    clean.write_text("---\nbibliography: library.bib\n---\nAs shown by @vaswani2017attention.\n")
+    done = papercite("check", str(clean), "--index-dir", str(tmp_path / "i"))
+    assert (done.returncode, done.stdout) == (0, "")
+    clean.write_text("---\nbibliography: gone.bib\n---\nAs shown by @vaswani2017attention.\n")
+    done = papercite("check", str(clean), "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 1
+    assert "gone.bib" in done.stdout and "undefined citation key 'vaswani2017attention'" in done.stdout
+
+
+def test_check_reports_a_broken_bibliography_with_its_line(corpora: Path, tmp_path: Path):
+    bad = corpora / "malformed" / "r-bibtex-unbalanced_braces.bib"
+    done = papercite("check", str(bad), "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 1
+    assert f"{bad}:9:1: error: entry 'murdoch:2010' is never closed" in done.stdout
