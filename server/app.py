@@ -88,6 +88,7 @@ class PaperciteServer(LanguageServer):
         self.indexing: set[Path] = set()  # files queued or being indexed
         self.index_again: set[Path] = set()  # of those, files found stale again meanwhile (changed during the run?)
         self.event_loop: asyncio.AbstractEventLoop | None = None
+        self.hover_texts: dict[tuple, str] = {}  # (key, sources seen, abstract) -> hover Markdown
 
     def loop_call(self, function, *args) -> None:
         """Run function(*args) on the event loop thread (from a worker thread)."""
@@ -225,15 +226,18 @@ class PaperciteServer(LanguageServer):
         back while it ran, are due; the files asked for again during it are checked again (no
         work unless they changed since it read them)."""
         self.indexing.difference_update(files)
-        self.refresh_diagnostics()
+        self.index_changed()
         again = [f for f in files if f in self.index_again]
         self.index_again.difference_update(again)
         if again:
             self.index_in_background(again)
 
-    def refresh_diagnostics(self) -> None:
+    def index_changed(self) -> None:
+        """Papers came, went or changed (or what documents see did): answers cached from the
+        old index are dropped and every document's diagnostics are checked again."""
         from papercite.server.documents import publish_diagnostics
 
+        self.hover_texts.clear()
         for uri in list(self.documents):
             publish_diagnostics(self, uri)
 
@@ -308,7 +312,7 @@ def create_server(index_dir: Path | None = None) -> PaperciteServer:
         elif ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
             await fetch_configuration(ls)
         ls.index_in_background(ls.library.global_files)
-        ls.refresh_diagnostics()
+        ls.index_changed()
 
     documents.register(server)
     completion.register(server)

@@ -56,7 +56,7 @@ def register(server: PaperciteServer) -> None:
         ls.index_in_background(ls.library.global_files)
         for state in ls.documents.values():
             state.scope = None  # a _quarto.yml or a new bibliography may change what documents see
-        ls.refresh_diagnostics()
+        ls.index_changed()
 
 
 def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
@@ -87,7 +87,7 @@ def reindex_buffer(ls: PaperciteServer, uri: str) -> None:
         if current.version != version or uri not in ls.documents:
             return  # a newer edit is queued behind us
         ls.library.index_text(state.path, current.source)
-        ls.loop_call(ls.refresh_diagnostics)
+        ls.loop_call(ls.index_changed)
 
     ls.index_thread.submit(work)
 

@@ -8,8 +8,10 @@ from lsprotocol import types
 
 from papercite.server.app import PaperciteServer
 from papercite.server.completion import location
+from papercite.server.library import Scope
 from papercite.server.render import reference_markdown, unknown_key_markdown
 
+HOVER_CACHE = 1_000  # hover texts kept until the index changes
 
 
 def register(server: PaperciteServer) -> None:
@@ -23,14 +25,21 @@ def register(server: PaperciteServer) -> None:
             return None
         scope = ls.scope(params.text_document.uri)
         abstract = ls.settings.hover.abstract
-
-        def answer() -> str:
-            paper, elsewhere = ls.library.lookup(ref.key, scope)
-            if paper is not None:
-                return reference_markdown(paper, abstract, location(paper))
-            where = Path(elsewhere.source).name if elsewhere else None
-            return unknown_key_markdown(ref.key, where, ls.library.closest_keys(ref.key, scope))
-
-        value = await ls.on_search_thread(answer)
+        cache_key = (ref.key, ls.library.visible_sources(scope), abstract)
+        value = ls.hover_texts.get(cache_key)
+        if value is None:  # people hover the same keys again and again; the index changes rarely
+            value = await ls.on_search_thread(hover_text, ls, ref.key, scope, abstract)
+            if len(ls.hover_texts) >= HOVER_CACHE:
+                ls.hover_texts.clear()
+            ls.hover_texts[cache_key] = value
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value),
                            range=cursor.lines.range(ref.start, ref.end))
+
+
+def hover_text(ls: PaperciteServer, key: str, scope: Scope, abstract: int) -> str:
+    """The hover Markdown of a key (runs on the search thread)."""
+    paper, elsewhere = ls.library.lookup(key, scope)
+    if paper is not None:
+        return reference_markdown(paper, abstract, location(paper))
+    where = Path(elsewhere.source).name if elsewhere else None
+    return unknown_key_markdown(key, where, ls.library.closest_keys(key, scope))
