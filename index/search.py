@@ -38,6 +38,7 @@ FUZZY_SCAN = 3000  # lexicon words (sharing the first letter) checked for a typo
 CACHE_POSTINGS = 150_000  # document numbers kept in the postings cache (~10 MB at most)
 CACHE_DOCUMENTS = 800  # documents' stored fields kept (~2 MB)
 SHORT_CAP = 20  # keys (and papers of the document's own bibliographies) offered for 1-2 typed characters
+OWN_TABLE_MAX = 5_000  # own-bibliography papers indexed by prefix in memory for the first keystrokes
 PARTIAL_AFTER = 300  # finished words matching fewer papers than this leave a short half-typed word to the re-rank
 
 
@@ -104,6 +105,7 @@ class IndexView:
         self._stored: OrderedDict[int, dict] = OrderedDict()
         self._all_sources: frozenset[str] | None = None
         self._words: dict[tuple[str, str], tuple[dict[str, int], bool]] = {}
+        self._own_tables: dict[frozenset[str], dict[str, set[int]]] = {}
         self._within: dict[frozenset[str], frozenset[int]] = {}
 
     def sources(self, within: frozenset[str] | None) -> frozenset[int] | None:
@@ -143,6 +145,27 @@ class IndexView:
         if len(self._words) > 256:
             self._words.pop(next(iter(self._words)))
         return found
+
+    def own_starting(self, sources: frozenset[str], prefix: str) -> frozenset[int]:
+        """Documents of these sources (a document's own bibliographies) with a key, title word or
+        surname starting with a one- or two-letter prefix. A table built once per index version
+        from their stored fields, when they are few: the prefix's postings can cover most of a
+        big library, and reading them at every first keystroke is what a small table saves."""
+        table = self._own_tables.get(sources)
+        if table is None:
+            docs = self.union("source", sources)
+            if len(docs) > OWN_TABLE_MAX:
+                return self.docs("pre", prefix)
+            table = {}
+            for docnum in docs:
+                stored = self.searcher.stored_fields(docnum)
+                for word in (stored["key"].lower(), *stored.get("tw", "").split(), *" ".join(stored.get("aw", ())).split()):
+                    for length in (1, 2):
+                        table.setdefault(word[:length], set()).add(docnum)
+            self._own_tables[sources] = table
+            if len(self._own_tables) > 8:
+                self._own_tables.pop(next(iter(self._own_tables)))
+        return frozenset(table.get(prefix, ()))
 
     def blob(self, docnum: int) -> bytes:
         return self.store.blobs(self.searcher)[docnum]
@@ -261,7 +284,7 @@ class PaperSearch:
                 lead &= matches
             candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
             if prefer:
-                typed_so_far = view.docs("pre", typed.partial) if typed.short else matches
+                typed_so_far = view.own_starting(prefer, typed.partial) if typed.short else matches
                 candidates.update(islice(view.union("source", prefer) & typed_so_far,
                                          SHORT_CAP if typed.short else CANDIDATES))
             candidates.update(islice(matches, CANDIDATES))

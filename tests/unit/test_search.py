@@ -115,3 +115,19 @@ def test_has_key_checks_the_sources_given(sample: PaperSearch):
     assert not sample.has_key("vaswani2017attention", within={references})
     assert not sample.has_key("Vaswani2017attention")  # keys are case-sensitive, as in \cite
     assert not sample.has_key("smith2099imaginary")
+
+
+def test_first_letters_offer_the_documents_own_papers(tmp_path: Path):
+    shared = tmp_path / "shared.bib"
+    local = tmp_path / "local.bib"
+    shared.write_text("".join(f"@article{{s{i}, title={{Sparse Models {i}}}, author={{Zed, A}}, year=2020}}\n"
+                              for i in range(30)))
+    local.write_text("@article{b2020, title={Mostly Sparse Attention}, author={Quill, B}, year=2020}\n"
+                     "@article{c2020, title={Dense Attention}, author={Roe, C}, year=2020}\n")
+    store = PaperStore(tmp_path / "index")
+    store.update([shared, local])
+    search = PaperSearch(store)
+    own = {str(local.resolve())}
+    assert top(search, "sp", prefer=own) == ["b2020"]  # a title word of an own paper starts with it
+    assert top(search, "qu", prefer=own) == ["b2020"]  # its author's surname
+    assert "c2020" not in top(search, "sp", n=50, prefer=own)
