@@ -273,13 +273,13 @@ class PaperSearch:
             candidates |= _keep(view.union("keys", (k.decode() for k in keys)), allowed)
         spellings = self._abbreviations(view, reader, typed)
         if typed.all_words:
-            matches = _keep(self._matches(view, reader, typed, spellings), allowed)
+            matches = _keep(self._matches(view, typed, spellings), allowed)
             if not matches and not candidates:
                 typos = self._spellings(reader, typed)
                 if typos:
                     spellings.update(typos)
-                    matches = _keep(self._matches(view, reader, typed, spellings), allowed)
-            lead = _keep(self._lead(view, reader, typed), allowed)
+                    matches = _keep(self._matches(view, typed, spellings), allowed)
+            lead = _keep(self._lead(view, typed), allowed)
             if len(typed.all_words) > 2:
                 lead &= matches
             candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
@@ -290,7 +290,7 @@ class PaperSearch:
             candidates.update(islice(matches, CANDIDATES))
         return self._rerank(view, typed, candidates, prefer, spellings)[:limit]
 
-    def _matches(self, view: IndexView, reader, typed: TypedQuery, spellings) -> frozenset[int]:
+    def _matches(self, view: IndexView, typed: TypedQuery, spellings) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
         CANDIDATES, also those where some words are only in the abstract. One or two characters
         of a single word say too little to rank a library by: they match nothing here (keys and
@@ -302,19 +302,19 @@ class PaperSearch:
         words = list(typed.complete)
         if typed.partial:
             words.append(typed.partial)
-        strong = [self._word_docs(view, reader, typed, w, spellings, "strong") for w in typed.complete]
+        strong = [self._word_docs(view, typed, w, spellings, "strong") for w in typed.complete]
         if typed.partial:
             if not strong or len(typed.partial) > max(PREFIX_LENGTHS) or len(_intersect(strong)) > PARTIAL_AFTER:
-                strong.append(self._word_docs(view, reader, typed, typed.partial, spellings, "strong"))
+                strong.append(self._word_docs(view, typed, typed.partial, spellings, "strong"))
             else:
                 words.pop()
         found = _intersect(strong)
         if len(found) >= CANDIDATES:
             return found
-        weak = [s | self._word_docs(view, reader, typed, w, spellings, "weak") for s, w in zip(strong, words)]
+        weak = [s | self._word_docs(view, typed, w, spellings, "weak") for s, w in zip(strong, words)]
         return found | (_intersect(weak) - found)
 
-    def _word_docs(self, view: IndexView, reader, typed: TypedQuery, word: str, spellings, field: str):
+    def _word_docs(self, view: IndexView, typed: TypedQuery, word: str, spellings, field: str):
         spelled = _spelled(word, spellings)
         if word != typed.partial:
             return view.union(field, spelled)
@@ -324,12 +324,12 @@ class PaperSearch:
             return view.union("weak", spelled)
         return view.union("strong", (t for s in spelled for t in self._expand(view, "strong", s)))
 
-    def _lead(self, view: IndexView, reader, typed: TypedQuery) -> frozenset[int]:
+    def _lead(self, view: IndexView, typed: TypedQuery) -> frozenset[int]:
         """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
-        head = typed.all_words[:2]
-        lead = " ".join(head)
         if typed.short:  # one or two letters say too little of a title: keys answer them
             return frozenset()
+        head = typed.all_words[:2]
+        lead = " ".join(head)
         if typed.partial and len(head) == len(typed.all_words):
             return view.union("lead", self._expand(view, "lead", lead))
         return view.docs("lead", lead)

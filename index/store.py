@@ -176,16 +176,18 @@ class Prepared:
 
 
 def prepare_file(path: Path, record: SourceRecord) -> Prepared:
+    source = str(path)
     try:
-        result = readers.read_file(path)
+        data = path.read_bytes()
+    except OSError as err:
+        return Prepared(source, record, ReadResult(problems=[Problem(
+            source=source, line=0, message=f"cannot read: {err.strerror or err}")]))
+    record.sha1 = record.sha1 or hashlib.sha1(data).hexdigest()
+    try:
+        result = readers.parse_bytes(data, source)
     except Exception as err:  # a reader bug must cost one file, not the whole update
-        result = ReadResult(problems=[Problem(source=str(path), line=0, message=f"could not be read: {err!r}")])
-    if not record.sha1:
-        try:
-            record.sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
-        except OSError:
-            pass
-    return Prepared(str(path), record, result)
+        result = ReadResult(problems=[Problem(source=source, line=0, message=f"could not be read: {err!r}")])
+    return Prepared(source, record, result)
 
 
 def _in_worker(function, calls: list[tuple], ahead: int = 2):
@@ -314,10 +316,10 @@ class PaperStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def update(self, paths: Iterable[Path], *, prune: Iterable[str] = (),
-               progress: ProgressCallback | None = None, force: bool = False) -> UpdateReport:
+    def update(self, paths: Iterable[Path], *, progress: ProgressCallback | None = None,
+               force: bool = False) -> UpdateReport:
         """Bring the index in line with these files: unchanged files are skipped, changed ones
-        replace their own papers, missing ones are removed. ``prune`` names indexed sources to drop."""
+        replace their own papers, missing ones are removed."""
         started = time.perf_counter()
         report = UpdateReport()
         paths = list(dict.fromkeys(Path(p).resolve() for p in paths))  # twice in one writer: indexed twice
@@ -329,8 +331,12 @@ class PaperStore:
                 record = catalogue.sources.get(source)
                 try:
                     size, mtime = fingerprint(path)
-                    digest = "" if record is None or force else hashlib.sha1(path.read_bytes()).hexdigest() \
-                        if (record.size, record.mtime_ns) != (size, mtime) else record.sha1
+                    if record is None or force:
+                        digest = ""  # read anyway: hashed then, from the same bytes
+                    elif (record.size, record.mtime_ns) == (size, mtime):
+                        digest = record.sha1
+                    else:  # touched: changed only if its bytes did
+                        digest = hashlib.sha1(path.read_bytes()).hexdigest()
                 except OSError:
                     if record is not None:
                         report.removed.append(source)
@@ -343,7 +349,6 @@ class PaperStore:
                     report.problems.extend(record.problems)
                     continue
                 changed.append((path, SourceRecord(size=size, mtime_ns=mtime, sha1=digest, papers=0)))
-            report.removed.extend(s for s in prune if s in catalogue.sources and s not in report.removed)
             big = len(changed) > 1 and sum(r.size for _, r in changed) > PARALLEL_BYTES
             prepared = _in_worker(prepare_file, changed) if big else (prepare_file(*c) for c in changed)
             self._write(catalogue, prepared, len(changed), report, progress)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 from lsprotocol import types
 
@@ -71,7 +73,5 @@ def location(paper: Paper) -> str | None:
     """`refs.bib:123`: where an entry is defined, as people read it."""
     if not paper.source:
         return None
-    from pathlib import Path
-
     name = Path(paper.source).name
     return f"{name}:{paper.span.start_line + 1}" if paper.span else name

@@ -44,11 +44,15 @@ def parse_text(text: str, source: str, fmt: str | None = None) -> ReadResult:
 def read_file(path: Path) -> ReadResult:
     """Read a library file from disk. Never raises for bad content or a missing file:
     those come back as problems."""
-    source = str(path)
     try:
         data = path.read_bytes()
     except OSError as err:
-        return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read: {err.strerror or err}")])
+        return ReadResult(problems=[Problem(source=str(path), line=0, message=f"cannot read: {err.strerror or err}")])
+    return parse_bytes(data, str(path))
+
+
+def parse_bytes(data: bytes, source: str) -> ReadResult:
+    """Decode (saying which encoding was used when it was not UTF-8) and parse a file's bytes."""
     text, encoding = decode(data)
     result = parse_text(text, source)
     result.encoding = encoding
