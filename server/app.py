@@ -9,6 +9,8 @@ simply dropped); index writes run on one indexing thread, big ones in a child pr
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 import time
 import uuid
@@ -61,9 +63,28 @@ class Cursor:
     parser: ModuleType  # papercite.server.citations.latex or .markdown
 
 
+class EncodedJSON(str):
+    """A handler's result already encoded as JSON text, sent as is. pygls converts a result with
+    cattrs and then json.dumps: ~0.7 ms for a completion list of 50 documented items, a third of
+    a keystroke's budget, while the items themselves barely change from keystroke to keystroke."""
+
+
 class Protocol(LanguageServerProtocol):
-    """pygls drops a request whose params cannot be read (a position with a negative line, say)
-    without answering it, and the client waits for ever: answer it with the error instead."""
+    """pygls with two changes: pre-encoded results (EncodedJSON) are sent as they are; and a request
+    whose params cannot be read (a position with a negative line, say), which pygls drops without
+    answering so that the client waits for ever, is answered with the error."""
+
+    def _send_response(self, msg_id, result=None, error=None):
+        if error is not None or not isinstance(result, EncodedJSON):
+            return super()._send_response(msg_id, result, error)
+        self._result_types.pop(msg_id, None)
+        body = f'{{"jsonrpc":"{self.VERSION}","id":{json.dumps(msg_id)},"result":{result}}}'.encode()
+        if self.writer is None:
+            return
+        header = f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+        written = self.writer.write(header.encode() + body if self._include_headers else body)
+        if inspect.isawaitable(written):  # an async writer (websockets)
+            asyncio.ensure_future(written)
 
     def structure_message(self, data):
         try:

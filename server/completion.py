@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import attrs
 from lsprotocol import types
+from pygls.protocol import default_converter
 
 from papercite.index.model import Paper
-from papercite.server.app import PaperciteServer
+from papercite.server.app import EncodedJSON, PaperciteServer
 from papercite.server.render import completion_item
 
 TRIGGERS = ["{", ",", "@", ";"]
@@ -16,7 +17,7 @@ TRIGGERS = ["{", ",", "@", ";"]
 
 def register(server: PaperciteServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGERS))
-    async def completion(ls: PaperciteServer, params: types.CompletionParams) -> types.CompletionList | None:
+    async def completion(ls: PaperciteServer, params: types.CompletionParams) -> EncodedJSON | None:
         cursor = ls.at_position(params.text_document.uri, params.position)
         if cursor is None:
             return None
@@ -29,44 +30,59 @@ def register(server: PaperciteServer) -> None:
         replace = cursor.lines.range(context.start, context.end)
         typed = text[context.start:offset]
 
-        def answer() -> list[types.CompletionItem]:
+        def answer() -> EncodedJSON:
             hits = ls.library.complete(context.query, scope, settings.completion.limit)
             ITEMS.forget_if_changed(ls.library.searcher.view())
-            return [ITEMS.item(hit, rank, replace, typed, settings) for rank, hit in enumerate(hits)]
+            return ITEMS.completion_list(hits, CONVERTER.unstructure(replace), typed, settings)
 
-        return types.CompletionList(is_incomplete=True, items=await ls.on_search_thread(answer))
+        return await ls.on_search_thread(answer)
 
 
 class ItemCache:
-    """Completion items of papers recently offered, less what each request sets (range, rank,
-    filter text). Consecutive keystrokes offer mostly the same papers, and rendering one (decoding
-    the record, writing its documentation) costs more than finding it."""
+    """Completion items of papers recently offered, encoded as JSON, less what each request sets
+    (range, rank, filter text). Consecutive keystrokes offer mostly the same papers, and rendering
+    one (decoding the record, writing its documentation) costs more than finding it."""
 
-    SIZE = 500
+    SIZE = 1000
+    PER_REQUEST = ("textEdit", "sortText", "filterText")
 
     def __init__(self):
-        self._items: dict[tuple, types.CompletionItem] = {}
+        self._items: dict[tuple, str] = {}
         self._view = None
 
     def forget_if_changed(self, view) -> None:
         if view is not self._view:  # the index changed: papers may have too
             self._items, self._view = {}, view
 
-    def item(self, hit, rank: int, replace: types.Range, typed: str, settings) -> types.CompletionItem:
+    def completion_list(self, hits, replace: dict, typed: str, settings) -> EncodedJSON:
+        """The CompletionList (isIncomplete: typing on changes the query) as JSON text."""
+        range_json = json.dumps(replace, separators=(",", ":"))
+        items = ",".join(
+            f'{self._fixed(hit, settings)},"sortText":"{rank:05d}","filterText":{json.dumps(typed or hit.key)},'
+            f'"textEdit":{{"range":{range_json},"newText":{json.dumps(hit.key)}}}}}'
+            for rank, hit in enumerate(hits))
+        return EncodedJSON(f'{{"isIncomplete":true,"items":[{items}]}}')
+
+    def _fixed(self, hit, settings) -> str:
+        """The item's JSON object without its per-request members and closing brace."""
         key = (hit.source, hit.key, settings.completion.label, settings.hover.abstract)
-        item = self._items.get(key)
-        if item is None:
+        fixed = self._items.get(key)
+        if fixed is None:
             paper = hit.paper()
-            item = completion_item(hit, paper, 0, replace, "", label=settings.completion.label,
+            item = completion_item(hit, paper, 0, EMPTY_RANGE, "", label=settings.completion.label,
                                    abstract_chars=settings.hover.abstract, location=location(paper))
+            data = {name: value for name, value in CONVERTER.unstructure(item).items()
+                    if name not in self.PER_REQUEST}
+            fixed = json.dumps(data, separators=(",", ":"))[:-1]
             if len(self._items) >= self.SIZE:
                 self._items.pop(next(iter(self._items)))
-            self._items[key] = item
-        return attrs.evolve(item, text_edit=types.TextEdit(range=replace, new_text=hit.key),
-                            sort_text=f"{rank:05d}", filter_text=typed or hit.key)
+            self._items[key] = fixed
+        return fixed
 
 
 ITEMS = ItemCache()
+CONVERTER = default_converter()  # what pygls encodes results with
+EMPTY_RANGE = types.Range(types.Position(0, 0), types.Position(0, 0))
 
 
 def location(paper: Paper) -> str | None:

@@ -24,6 +24,21 @@ class HoverSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     abstract: int = Field(400, ge=0, description="Characters of abstract shown on hover; 0 hides it.")
+    prose: bool = Field(True, description=(
+        "Hovering a paper's title or short name (\"LightGen\") in running text shows its citation, when the match is unambiguous."))
+
+
+class DiagnosticsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    unused_entries: bool = Field(False, alias="unusedEntries", description=(
+        "Report bibliography entries no document of the workspace cites (off: shared libraries make it noisy)."))
+
+
+class InlayHintSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(False, description="Show each cited paper's short title after its key.")
 
 
 class Settings(BaseModel):
@@ -34,6 +49,8 @@ class Settings(BaseModel):
     index_dir: str | None = Field(None, alias="indexDir", description="Where the index lives (default: the user cache dir).")
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     hover: HoverSettings = Field(default_factory=HoverSettings)
+    diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
+    inlay_hints: InlayHintSettings = Field(default_factory=InlayHintSettings, alias="inlayHints")
     citation_commands: list[str] = Field(default_factory=list, alias="citationCommands", description=(
         "Extra LaTeX commands that take citation keys, e.g. \"mycite\"."))
 
