@@ -3,8 +3,9 @@
 Two stages, both bounded so that no keystroke can take long:
 1. candidates: each typed word becomes a set of documents (its postings in the index, read a
    block at a time and cached, so the next keystroke reuses them), and the sets intersect in C.
-   A half-typed word of 1-2 characters is a prefix term indexed as such; a longer one expands to
-   the most frequent index words it starts (capped). Keys come from a capped walk of the sorted
+   A half-typed word of 1-3 characters after finished words is a prefix term indexed as such (alone,
+   it is answered by keys and the document's own papers); a longer one expands to the most
+   frequent index words it starts (capped). Keys come from a capped walk of the sorted
    key lexicon. Abstract words are consulted only when titles and authors give too little, and
    typo fixes only when nothing has all the words.
 2. a re-rank in Python over at most a few hundred candidates, on what people mean when they type:
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate, chain, islice
 
 from whoosh.reading import TermNotFound
@@ -37,7 +39,8 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_SCAN = 3000  # lexicon words (sharing the first letter) checked for a typo fix
 CACHE_POSTINGS = 150_000  # document numbers kept in the postings cache (~10 MB at most)
 CACHE_DOCUMENTS = 800  # documents' stored fields kept (~2 MB)
-SHORT_CAP = 20  # keys (and papers of the document's own bibliographies) offered for 1-2 typed characters
+SHORT_LENGTH = 3  # a single half-typed word this short is answered by keys and the document's own papers only
+SHORT_CAP = 20  # keys (and papers of the document's own bibliographies) offered for such a word
 OWN_TABLE_MAX = 5_000  # own-bibliography papers indexed by prefix in memory for the first keystrokes
 PARTIAL_AFTER = 300  # finished words matching fewer papers than this leave a short half-typed word to the re-rank
 
@@ -56,10 +59,12 @@ class TypedQuery:
 
     @property
     def short(self) -> bool:
-        """One or two characters of one word: too little to search a library by, enough for keys."""
-        return bool(self.key_like) and not self.complete and len(self.partial) <= 2
+        """A few characters of one word: too little to search a library by (at 100k papers, three
+        letters start words of a third of them, in no useful order), enough for keys and the
+        document's own papers."""
+        return bool(self.key_like) and not self.complete and len(self.partial) <= SHORT_LENGTH
 
-    @property
+    @cached_property
     def key_like(self) -> str:
         """The raw text as a key prefix, when it is a single token."""
         return self.raw.lower() if self.raw and not any(c.isspace() for c in self.raw) else ""
@@ -148,7 +153,7 @@ class IndexView:
 
     def own_starting(self, sources: frozenset[str], prefix: str) -> frozenset[int]:
         """Documents of these sources (a document's own bibliographies) with a key, title word or
-        surname starting with a one- or two-letter prefix. A table built once per index version
+        surname starting with a prefix of at most SHORT_LENGTH letters. A table built once per index version
         from their stored fields, when they are few: the prefix's postings can cover most of a
         big library, and reading them at every first keystroke is what a small table saves."""
         table = self._own_tables.get(sources)
@@ -160,7 +165,7 @@ class IndexView:
             for docnum in docs:
                 stored = self.searcher.stored_fields(docnum)
                 for word in (stored["key"].lower(), *stored.get("tw", "").split(), *" ".join(stored.get("aw", ())).split()):
-                    for length in (1, 2):
+                    for length in range(1, SHORT_LENGTH + 1):
                         table.setdefault(word[:length], set()).add(docnum)
             self._own_tables[sources] = table
             if len(self._own_tables) > 8:
@@ -292,7 +297,7 @@ class PaperSearch:
 
     def _matches(self, view: IndexView, typed: TypedQuery, spellings) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
-        CANDIDATES, also those where some words are only in the abstract. One or two characters
+        CANDIDATES, also those where some words are only in the abstract. A few characters
         of a single word say too little to rank a library by: they match nothing here (keys and
         the document's own papers still come). A short half-typed word after finished words
         that few papers have is left to the re-rank: its prefix postings can cover most of a
@@ -326,7 +331,7 @@ class PaperSearch:
 
     def _lead(self, view: IndexView, typed: TypedQuery) -> frozenset[int]:
         """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
-        if typed.short:  # one or two letters say too little of a title: keys answer them
+        if typed.short:  # a few letters say too little of a title: keys answer them
             return frozenset()
         head = typed.all_words[:2]
         lead = " ".join(head)

@@ -31,7 +31,8 @@ def escape(text: str) -> str:
 def shorten(text: str, limit: int = 60) -> str:
     """``text`` with runs of whitespace as one space, cut to at most ``limit`` characters (the
     "…" included) at the last word boundary; a single word longer than that is cut inside."""
-    text = " ".join(text.split())
+    head = " ".join(text[: 4 * limit + 64].split())  # a 3 KB abstract cut to 400: normalise only its head
+    text = head if len(head) > limit else " ".join(text.split())
     if len(text) <= limit:
         return text
     if limit <= 0:
@@ -61,7 +62,7 @@ def author_year(item: Paper | Hit) -> str:
 
 def full_authors(paper: Paper) -> str:
     """'A', 'A and B', 'A, B and C', then 'A, B, C et al.' past three authors."""
-    names = [a.full_name for a in paper.authors if a.full_name]
+    names = [name for a in paper.authors if (name := a.full_name)]
     if len(names) > FULL_AUTHORS:
         return ", ".join(names[:FULL_AUTHORS]) + " et al."
     if len(names) > 1:
