@@ -27,17 +27,17 @@ from itertools import accumulate, chain, islice
 from whoosh.reading import TermNotFound
 
 from papercite.index.model import Paper
-from papercite.index.store import DAMAGE_ERRORS, PREFIX_LENGTHS, PaperStore, decode_paper
+from papercite.index.store import DAMAGE_ERRORS, KEY_PREFIX_LENGTHS, PREFIX_LENGTHS, PaperStore, decode_paper
 from papercite.index.text import STOP_WORDS, fold, words
 
 CANDIDATES = 60  # documents re-ranked from the text match (beyond key and title-start ones)
 LEAD_CAP = 50  # papers whose title starts with the typed words
-KEY_PREFIX_CAP = 40  # keys taken from the lexicon for a key-prefix query
+KEY_PREFIX_CAP = 40  # papers taken by key prefix (beyond the exact key)
 EXPANSION_SCAN = 100  # lexicon words looked at for a half-typed word of 4+ letters...
 EXPANSION_CAP = 8  # ...of which the most frequent stand for it
 FUZZY_MIN_LENGTH = 4
-FUZZY_SCAN = 3000  # lexicon words (sharing the first letter) checked for a typo fix
-CACHE_POSTINGS = 150_000  # document numbers kept in the postings cache (~10 MB at most)
+FUZZY_SCAN = 1500  # lexicon words (per segment and start) checked for a typo fix
+CACHE_POSTINGS = 80_000  # document numbers kept in the postings cache (~6 MB at most: an int in a set costs ~70 bytes)
 CACHE_DOCUMENTS = 800  # documents' stored fields kept (~2 MB)
 SHORT_LENGTH = 3  # a single half-typed word this short is answered by keys and the document's own papers only
 SHORT_CAP = 20  # keys (and papers of the document's own bibliographies) offered for such a word
@@ -63,6 +63,11 @@ class TypedQuery:
         letters start words of a third of them, in no useful order), enough for keys and the
         document's own papers."""
         return bool(self.key_like) and not self.complete and len(self.partial) <= SHORT_LENGTH
+
+    @property
+    def single(self) -> bool:
+        """One half-typed word and nothing else."""
+        return bool(self.key_like) and not self.complete and bool(self.partial)
 
     @cached_property
     def key_like(self) -> str:
@@ -109,7 +114,7 @@ class IndexView:
         self._cached = 0
         self._stored: OrderedDict[int, dict] = OrderedDict()
         self._all_sources: frozenset[str] | None = None
-        self._words: dict[tuple[str, str], tuple[dict[str, int], bool]] = {}
+        self._words: dict[tuple[str, str], tuple[dict[str, int], bool, int]] = {}
         self._own_tables: dict[frozenset[str], dict[str, set[int]]] = {}
         self._within: dict[frozenset[str], frozenset[int]] = {}
 
@@ -128,49 +133,71 @@ class IndexView:
                 self._within.pop(next(iter(self._within)))
         return found
 
-    def words_starting(self, field: str, prefix: str) -> dict[str, int]:
-        """Index words starting with ``prefix`` and their document frequencies: the first
-        EXPANSION_SCAN of each segment's lexicon (each walk yields frequencies as it goes;
-        Whoosh's multi-segment walk looks every term up again). Typing extends a prefix one
-        letter at a time, so a complete walk for a shorter prefix answers the longer ones."""
-        for length in range(len(prefix) - 1, 0, -1):
+    def words_starting(self, field: str, prefix: str, scan: int = EXPANSION_SCAN) -> dict[str, int]:
+        """Index words starting with ``prefix`` and their document frequencies: the first ``scan``
+        of each segment's lexicon (each walk yields frequencies as it goes; Whoosh's multi-segment
+        walk looks every term up again in every segment). Typing extends a prefix one letter at a
+        time, so a complete walk for a shorter prefix answers the longer ones."""
+        for length in range(len(prefix), 0, -1):
             known = self._words.get((field, prefix[:length]))
-            if known is not None and known[1]:
+            if known is not None and (known[1] or (length == len(prefix) and known[2] >= scan)):
                 return {w: n for w, n in known[0].items() if w.startswith(prefix)}
         found: dict[str, int] = {}
         complete = True
         for reader, _ in self.leaves:
             scanned = 0
-            for term, info in islice(reader.iter_prefix(field, prefix), EXPANSION_SCAN):
+            for term, info in islice(reader.iter_prefix(field, prefix), scan):
                 text = term.decode()
                 found[text] = found.get(text, 0) + info.doc_frequency()
                 scanned += 1
-            complete = complete and scanned < EXPANSION_SCAN
-        self._words[(field, prefix)] = (found, complete)
+            complete = complete and scanned < scan
+        self._words[(field, prefix)] = (found, complete, scan)
         if len(self._words) > 256:
             self._words.pop(next(iter(self._words)))
         return found
 
-    def own_starting(self, sources: frozenset[str], prefix: str) -> frozenset[int]:
-        """Documents of these sources (a document's own bibliographies) with a key, title word or
-        surname starting with a prefix of at most SHORT_LENGTH letters. A table built once per index version
-        from their stored fields, when they are few: the prefix's postings can cover most of a
-        big library, and reading them at every first keystroke is what a small table saves."""
+    def own_starting(self, sources: frozenset[str], prefix: str) -> frozenset[int] | None:
+        """Documents of these sources (a document's own bibliographies) with a key, title word,
+        author word or venue word starting with ``prefix``; None when they are too many to
+        table. The table is built once per index version from their stored fields: a short
+        prefix's postings can cover most of a big library, and a single half-typed word is
+        answered from a sample of them (see _matches), which would miss the document's own papers."""
         table = self._own_tables.get(sources)
         if table is None:
             docs = self.union("source", sources)
             if len(docs) > OWN_TABLE_MAX:
-                return self.docs("pre", prefix)
-            table = {}
+                return None
+            starts: dict[str, set[int]] = {}
+            doc_words: dict[int, tuple[str, ...]] = {}
             for docnum in docs:
                 stored = self.searcher.stored_fields(docnum)
-                for word in (stored["key"].lower(), *stored.get("tw", "").split(), *" ".join(stored.get("aw", ())).split()):
+                doc_words[docnum] = (stored["key"].lower(), *stored.get("tw", "").split(),
+                                 *" ".join(stored.get("aw", ())).split(), *words(stored.get("venue", "")))
+                for word in doc_words[docnum]:
                     for length in range(1, SHORT_LENGTH + 1):
-                        table.setdefault(word[:length], set()).add(docnum)
-            self._own_tables[sources] = table
+                        starts.setdefault(word[:length], set()).add(docnum)
+            table = self._own_tables[sources] = (starts, doc_words)
             if len(self._own_tables) > 8:
                 self._own_tables.pop(next(iter(self._own_tables)))
-        return frozenset(table.get(prefix, ()))
+        starts, doc_words = table
+        found = starts.get(prefix[:SHORT_LENGTH], ())
+        if len(prefix) > SHORT_LENGTH:
+            found = [d for d in found if any(w.startswith(prefix) for w in doc_words[d])]
+        return frozenset(found)
+
+    def first_docs(self, field: str, terms: Iterable[str], enough: int, allowed: frozenset[int] | None) -> frozenset[int]:
+        """Documents of these terms (and of ``allowed``), reading posting blocks only until
+        ``enough`` are found: all of them if fewer. For a single half-typed word, whose
+        expansions can hold a fifth of a big library, any ``enough`` of them rank as well as
+        all (the re-rank has nothing else to tell them apart by)."""
+        found: set[int] = set()
+        for term in terms:
+            cached = self._cache.get((field, term))
+            for ids in (cached,) if cached is not None else self._read(field, term):
+                found.update(ids if allowed is None else allowed.intersection(ids))
+                if len(found) >= enough:
+                    return frozenset(found)
+        return frozenset(found)
 
     def blob(self, docnum: int) -> bytes:
         return self.store.blobs(self.searcher)[docnum]
@@ -184,12 +211,12 @@ class IndexView:
                 self._stored.popitem(last=False)
         return fields
 
-    def docs(self, field: str, term: str) -> frozenset[int]:
+    def docs(self, field: str, term: str, leaves=None) -> frozenset[int]:
         found = self._cache.get((field, term))
         if found is not None:
             self._cache.move_to_end((field, term))
             return found
-        found = frozenset(chain.from_iterable(self._read(field, term)))
+        found = frozenset(chain.from_iterable(self._read(field, term, leaves)))
         self._cache[(field, term)] = found
         self._cached += len(found)
         while self._cached > CACHE_POSTINGS and len(self._cache) > 1:
@@ -201,9 +228,10 @@ class IndexView:
         sets = [self.docs(field, t) for t in terms]
         return frozenset().union(*sets) if sets else frozenset()
 
-    def _read(self, field: str, term: str):
-        """A term's documents (global numbers, deletions removed), one block or segment at a time."""
-        for reader, offset in self.leaves:
+    def _read(self, field: str, term: str, leaves=None):
+        """A term's documents (global numbers, deletions removed), one block or segment at a time;
+        ``leaves``: only these (reader, offset) pairs, when the caller knows which hold the term."""
+        for reader, offset in self.leaves if leaves is None else leaves:
             try:
                 matcher = reader.postings(field, term)
             except TermNotFound:
@@ -214,6 +242,22 @@ class IndexView:
                 if deleted:
                     ids = set(ids).difference(deleted)
                 yield map(offset.__add__, ids) if offset else ids
+
+    def keys_starting(self, prefix: str, cap: int, allowed: frozenset[int] | None) -> frozenset[int]:
+        """Documents (of ``allowed``) with a key or alias starting with ``prefix`` (lower case):
+        the exact key, and ``cap`` more. A prefix of KEY_PREFIX_LENGTHS is one indexed term,
+        read until ``cap`` are found; shorter and longer ones walk the key lexicon (its first
+        ``cap`` keys: a short prefix's are the same at every keystroke, a long one has few).
+        Each segment's lexicon is walked on its own and a key's postings are read only in the
+        segments holding it: Whoosh's multi-segment walk and look-ups probe every segment for
+        every key (a big library is indexed in several)."""
+        if len(prefix) in KEY_PREFIX_LENGTHS:
+            return self.first_docs("kpre", [prefix], cap, allowed) | _keep(self.docs("keys", prefix), allowed)
+        holders: dict[str, list] = {}
+        for leaf in self.leaves:
+            for term in islice(leaf[0].expand_prefix("keys", prefix), cap):
+                holders.setdefault(term.decode(), []).append(leaf)
+        return _keep(frozenset().union(*(self.docs("keys", key, holders[key]) for key in sorted(holders)[:cap])), allowed)
 
 
 def _blocks(matcher):
@@ -274,36 +318,44 @@ class PaperSearch:
         if not typed.raw:
             candidates.update(islice(_keep(view.union("source", prefer), allowed), CANDIDATES))
         if typed.key_like:
-            keys = islice(reader.expand_prefix("keys", typed.key_like), SHORT_CAP if typed.short else KEY_PREFIX_CAP)
-            candidates |= _keep(view.union("keys", (k.decode() for k in keys)), allowed)
+            candidates |= view.keys_starting(typed.key_like, SHORT_CAP if typed.short else KEY_PREFIX_CAP, allowed)
         spellings = self._abbreviations(view, reader, typed)
         if typed.all_words:
-            matches = _keep(self._matches(view, typed, spellings), allowed)
+            own = view.own_starting(prefer, typed.partial) if prefer and typed.single else None
+            sample = typed.single and (own is not None or not prefer)  # a sample of matches misses no own paper
+            matches = _keep(self._matches(view, typed, spellings, allowed, sample), allowed)
             if not matches and not candidates:
-                typos = self._spellings(reader, typed)
+                typos = self._spellings(view, reader, typed)
                 if typos:
                     spellings.update(typos)
-                    matches = _keep(self._matches(view, typed, spellings), allowed)
+                    matches = _keep(self._matches(view, typed, spellings, allowed, sample), allowed)
             lead = _keep(self._lead(view, typed), allowed)
             if len(typed.all_words) > 2:
                 lead &= matches
             candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
             if prefer:
-                typed_so_far = view.own_starting(prefer, typed.partial) if typed.short else matches
-                candidates.update(islice(view.union("source", prefer) & typed_so_far,
-                                         SHORT_CAP if typed.short else CANDIDATES))
+                if own is None:
+                    own = view.union("source", prefer) & (view.docs("pre", typed.partial) if typed.short else matches)
+                candidates.update(islice(_keep(own, allowed), SHORT_CAP if typed.short else CANDIDATES))
             candidates.update(islice(matches, CANDIDATES))
         return self._rerank(view, typed, candidates, prefer, spellings)[:limit]
 
-    def _matches(self, view: IndexView, typed: TypedQuery, spellings) -> frozenset[int]:
+    def _matches(self, view: IndexView, typed: TypedQuery, spellings, allowed: frozenset[int] | None,
+                 sample: bool) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
         CANDIDATES, also those where some words are only in the abstract. A few characters
         of a single word say too little to rank a library by: they match nothing here (keys and
-        the document's own papers still come). A short half-typed word after finished words
-        that few papers have is left to the re-rank: its prefix postings can cover most of a
-        library, and reading them would cost more than the finished words narrowed."""
+        the document's own papers still come); with ``sample``, a single longer half-typed word
+        matches CANDIDATES of its documents, not all. A short half-typed word after finished
+        words that few papers have is left to the re-rank: its prefix postings can cover most
+        of a library, and reading them would cost more than the finished words narrowed."""
         if typed.short:
             return frozenset()
+        if sample:
+            expansions = (t for s in _spelled(typed.partial, spellings) for t in self._expand(view, "strong", s))
+            found = view.first_docs("strong", expansions, CANDIDATES, allowed)
+            if len(found) >= CANDIDATES:
+                return found
         words = list(typed.complete)
         if typed.partial:
             words.append(typed.partial)
@@ -356,25 +408,28 @@ class PaperSearch:
         return found
 
     @staticmethod
-    def _spellings(reader, typed: TypedQuery) -> dict[str, list[str]]:
+    def _spellings(view: IndexView, reader, typed: TypedQuery) -> dict[str, list[str]]:
         """Typo fixes: for each word of FUZZY_MIN_LENGTH+ letters that the index does not know,
         the known words (or, for the half-typed word, word starts) one edit away.
 
-        Scans the lexicon words sharing the first letter (bounded), instead of Whoosh's FuzzyTerm,
-        whose automaton costs thousands of term-table seeks per word."""
+        Scans the lexicon words that could be the word with one edit (see _typo_starts), a
+        bounded walk per start, instead of Whoosh's FuzzyTerm, whose automaton costs thousands
+        of term-table seeks per word. Words with digits are keys or
+        names of things ("gpt4"), not misspelt prose: none are fixed."""
         fixes: dict[str, list[str]] = {}
         for word in typed.all_words:
             is_partial = word == typed.partial
-            known = reader.doc_frequency("strong", word) or reader.doc_frequency("weak", word)
-            if len(word) < FUZZY_MIN_LENGTH or (not is_partial and known):
+            if len(word) < FUZZY_MIN_LENGTH or any(c.isdigit() for c in word):
+                continue
+            if not is_partial and (reader.doc_frequency("strong", word) or reader.doc_frequency("weak", word)):
                 continue
             found: dict[str, int] = {}
-            for term, info in islice(reader.iter_prefix("strong", word[0]), FUZZY_SCAN):
-                text = term.decode()
-                heads = (text[:len(word) - 1], text[:len(word)], text[:len(word) + 1]) if is_partial else (text,)
-                for head in heads:
-                    if one_edit_apart(word, head):
-                        found[head] = max(found.get(head, 0), info.doc_frequency())
+            for start, scan in _typo_starts(word):
+                for text, frequency in view.words_starting("strong", start, scan).items():
+                    heads = (text[:len(word) - 1], text[:len(word)], text[:len(word) + 1]) if is_partial else (text,)
+                    for head in heads:
+                        if one_edit_apart(word, head):
+                            found[head] = max(found.get(head, 0), frequency)
             if found:
                 fixes[word] = [word, *sorted(found, key=found.get, reverse=True)[:EXPANSION_CAP]]
         return fixes
@@ -408,6 +463,20 @@ def _intersect(sets: list[frozenset[int]]) -> frozenset[int]:
 
 def _spelled(word: str, spellings: dict[str, list[str]] | None) -> list[str]:
     return (spellings or {}).get(word) or [word]
+
+
+def _typo_starts(word: str) -> list[tuple[str, int]]:
+    """Lexicon prefixes (and how many words to scan from each) under which every word one edit
+    from ``word`` lies, assuming its first letter is right: its first two letters (an edit from
+    the third letter on), and the three-letter starts an edit of the second letter leaves:
+    inserted or swapped (first and third letters), deleted or replaced (any letter, then the
+    second or third)."""
+    first = word[0]
+    starts = {word[:2]: FUZZY_SCAN, first + word[2]: FUZZY_SCAN}
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        starts.setdefault(first + letter + word[1], FUZZY_SCAN // 10)
+        starts.setdefault(first + letter + word[2], FUZZY_SCAN // 10)
+    return list(starts.items())
 
 
 def one_edit_apart(a: str, b: str) -> bool:

@@ -44,8 +44,9 @@ from papercite.index import readers
 from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.text import abstract_words, unique_words, words
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PREFIX_LENGTHS = (1, 2, 3)  # half-typed words this short are one term lookup, never an expansion
+KEY_PREFIX_LENGTHS = range(4, 9)  # key prefixes indexed as terms: typing a key is one look-up a keystroke
 INDEX_NAME = "papers"
 LOCK_TIMEOUT = 120.0  # seconds a writer waits for another process's writer
 BATCH_DOCUMENTS = 20_000  # papers written per commit in big updates
@@ -80,6 +81,7 @@ def build_schema() -> Schema:
     return Schema(
         key=ID(stored=True),  # exact, case-sensitive citation key
         keys=KEYWORD(commas=True, lowercase=True, scorable=True),  # key and `ids` aliases, for prefixes
+        kpre=WORDS(),  # their KEY_PREFIX_LENGTHS-character prefixes (lower case)
         source=ID(stored=True),
         strong=WORDS(scorable=True),  # title, authors, year, venue, DOI/arXiv words
         weak=WORDS(scorable=True),  # distinctive abstract words not already strong
@@ -117,6 +119,7 @@ def paper_document(paper: Paper) -> dict:
     doc = dict(
         key=paper.key,
         keys=",".join([paper.key, *paper.ids]),
+        kpre=list({k.lower()[:n] for k in (paper.key, *paper.ids) for n in KEY_PREFIX_LENGTHS if len(k) >= n}),
         source=paper.source,
         strong=strong,
         pre=list(prefixes),
@@ -148,7 +151,7 @@ class SourceRecord(BaseModel):
 
 
 class Catalogue(BaseModel):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = 0  # 0: written before the version was recorded (saved files omit defaults)
     sources: dict[str, SourceRecord] = Field(default_factory=dict)
 
 
@@ -271,7 +274,7 @@ class PaperStore:
                 else:
                     child.unlink(missing_ok=True)
             ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
-            self._write_catalogue(Catalogue())
+            self._write_catalogue(Catalogue(schema_version=SCHEMA_VERSION))
         return ix
 
     def rebuild(self, reason: str) -> None:
@@ -294,7 +297,7 @@ class PaperStore:
         os.replace(tmp, self._catalogue_path)
 
     def catalogue(self) -> Catalogue:
-        return self._read_catalogue() or Catalogue()
+        return self._read_catalogue() or Catalogue(schema_version=SCHEMA_VERSION)
 
     # --- writing -----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from papercite.index.search import PaperSearch
-from papercite.index.store import PaperStore
+from papercite.index.store import SCHEMA_VERSION, PaperStore
 
 ENTRY = "@article{{{key},\n  title = {{{title}}},\n  author = {{Doe, Jane}},\n  year = {{2020}}\n}}\n"
 
@@ -118,7 +118,8 @@ def test_index_from_another_version_is_rebuilt(tmp_path: Path):
     store.close()
     catalogue = tmp_path / "index" / "catalogue.json"
     data = json.loads(catalogue.read_text())
-    data["schema_version"] = 0
+    assert data["schema_version"] == SCHEMA_VERSION  # saved, though it is the model's current value
+    data["schema_version"] = SCHEMA_VERSION - 1
     catalogue.write_text(json.dumps(data))
     reopened = PaperStore(tmp_path / "index")
     assert any("another papercite version" in n for n in reopened.notices)
