@@ -131,3 +131,45 @@ def test_first_letters_offer_the_documents_own_papers(tmp_path: Path):
     assert top(search, "sp", prefer=own) == ["b2020"]  # a title word of an own paper starts with it
     assert top(search, "qu", prefer=own) == ["b2020"]  # its author's surname
     assert "c2020" not in top(search, "sp", n=50, prefer=own)
+
+
+def many_papers(path: Path, count: int, key: str, title: str) -> Path:
+    path.write_text("".join(f"@article{{{key.format(i)}, title={{{title.format(i)}}}, author={{Wang, A}}, year=2020}}\n"
+                            for i in range(count)))
+    return path
+
+
+def test_a_key_prefix_shared_by_more_keys_than_are_taken_still_has_the_exact_key_first(tmp_path: Path):
+    shared = many_papers(tmp_path / "shared.bib", 120, "wang2020{:03d}", "Paper {}")
+    with shared.open("a") as out:
+        out.write("@article{wang2020, title={The Short One}, author={Wang, A}, year=2020}\n")
+    store = PaperStore(tmp_path / "index")
+    store.update([shared])
+    search = PaperSearch(store)
+    for typed in ("wang20", "wang2020", "wang2020117"):  # 4-8 characters: one indexed term; longer: the lexicon
+        hits = search.search(typed, limit=50)
+        assert len(hits) > 20 if len(typed) <= 8 else len(hits) == 1
+        assert all(h.key.startswith(typed) for h in hits)
+    assert top(search, "wang2020") == ["wang2020"]  # among 121 keys with that prefix
+    assert top(search, "wang2020117") == ["wang2020117"]
+
+
+def test_a_single_common_word_still_offers_the_documents_own_papers(tmp_path: Path):
+    shared = many_papers(tmp_path / "shared.bib", 300, "s{}", "Gradient Methods {}")
+    local = tmp_path / "local.bib"
+    local.write_text("@article{mine, title={Gradient Noise}, author={Quill, B}, year=2020}\n")
+    store = PaperStore(tmp_path / "index")
+    store.update([shared, local])
+    search = PaperSearch(store)
+    # "gradi" matches 301 papers: a sample of them is ranked, the document's own one always among them
+    assert top(search, "gradi", prefer={str(local.resolve())}) == ["mine"]
+    assert len(search.search("gradi", limit=50)) == 50
+
+
+@pytest.mark.parametrize("typed", ["dorpout", "drpout", "dxopout"])  # swap, deletion, substitution of the 2nd letter
+def test_a_typo_in_the_second_letter_is_fixed(sample: PaperSearch, typed: str):
+    assert top(sample, typed) == ["srivastava2014dropout"]
+
+
+def test_a_key_that_does_not_exist_finds_nothing_rather_than_guessing(sample: PaperSearch):
+    assert top(sample, "vaswani2099attention") == []
