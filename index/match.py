@@ -1,0 +1,121 @@
+"""Which paper a piece of text names: a title, or a reference string pasted from somewhere else
+("Vaswani et al. 2017. Attention is all you need. NeurIPS.").
+
+The search finds candidates (each sentence-like segment of the text is one query, so the authors,
+year and venue around a title do not have to match too); each candidate is then checked against
+the text: how much of its title the text has, in order, and how much of the text its title,
+authors, year and venue explain. Only a paper that passes and is clearly ahead of every other
+is named: a wrong citation is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from papercite.index.search import Hit, PaperSearch
+from papercite.index.text import words
+
+MAX_WORDS = 80  # longer text is a paragraph, not a reference
+SEARCHES = 6  # segments searched, longest first
+TITLE_COVERED = 0.85  # of the title's words, found in order in the text
+UNEXPLAINED = 0.3  # most of the text's words the paper may leave unexplained
+MARGIN = 1.0  # how far ahead of the next paper the best must be
+# Words of reference strings that name no paper.
+FILLER = frozenset("""
+a an and the of in on for to with at by from et al eds ed proc proceedings pp vol volume no pages
+page journal conference conf international annual arxiv preprint abs doi https http org www url
+available online accessed retrieved press published editors editor edition
+""".split())
+
+_SEGMENT_BREAK = re.compile(r"(?<=\w{2})[.!?]\s+|[;()\[\]\"“”«»]|(?<!\w):\s|\s[-–—]\s")
+_COMMAND = re.compile(r"\\[A-Za-z@]+\*?")
+_YEAR = re.compile(r"^(18|19|20)\d\d$")
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    covered: float  # share of the title's words found in order
+    unexplained: float  # share of the text's words the paper does not explain
+    score: float
+
+    @property
+    def confident(self) -> bool:
+        return self.covered >= TITLE_COVERED and self.unexplained <= UNEXPLAINED
+
+
+def paper_named(text: str, search: PaperSearch, prefer: Iterable[str] = (),
+                within: Iterable[str] | None = None) -> Hit | None:
+    """The one paper ``text`` names, or None when none is clearly named."""
+    plain = _COMMAND.sub(" ", text)
+    text_words = words(plain)
+    if len(text_words) < 2 or len(text_words) > MAX_WORDS:
+        return None
+    prefer = frozenset(prefer)
+    candidates: dict[str, Candidate] = {}
+    for query in queries(plain):
+        for hit in search.search(query, limit=5, prefer=prefer, within=within):
+            candidate = judge(hit, text_words, prefer)
+            known = candidates.get(hit.key)
+            if known is None or candidate.score > known.score:
+                candidates[hit.key] = candidate
+    ranked = sorted(candidates.values(), key=lambda c: -c.score)
+    if not ranked or not ranked[0].confident:
+        return None
+    if len(ranked) > 1 and ranked[1].confident and ranked[0].score - ranked[1].score < MARGIN:
+        return None
+    return ranked[0].hit
+
+
+def queries(text: str) -> list[str]:
+    """The searches for a text: itself and its sentence-like parts, longest first (a title is
+    usually the longest part of a reference), each without initials, page numbers and the filler
+    of reference strings (a search wants every word it is given) and ending in a space (every
+    word is complete)."""
+    parts = sorted(_SEGMENT_BREAK.split(text), key=len, reverse=True)
+    found: dict[str, None] = {}
+    for part in [text, *parts]:
+        kept = [w for w in words(part) if _telling(w)]
+        if len(kept) >= 2:
+            found.setdefault(" ".join(kept) + " ")
+    return list(found)[:SEARCHES]
+
+
+def judge(hit: Hit, text_words: list[str], prefer: frozenset[str]) -> Candidate:
+    """How well a found paper fits the text: its title covered in order, the text explained by
+    it (title, authors, year, venue), the first author and the year as tie-breakers, and the
+    document's own bibliography before a library."""
+    title = words(hit.title)
+    surnames = {w for name in hit.surnames for w in words(name)}
+    explaining = set(title) | surnames | set(words(hit.venue)) | ({str(hit.year)} if hit.year else set())
+    covered = in_order(title, text_words) / len(title) if title else 0.0
+    content = [w for w in text_words if _telling(w)]
+    unexplained = sum(w not in explaining for w in content) / len(content) if content else 1.0
+    years = {w for w in content if _YEAR.match(w)}
+    score = 10 * covered - 5 * unexplained
+    if hit.surnames and set(words(hit.surnames[0])) & set(text_words):
+        score += 1.0
+    if years and hit.year:
+        score += 1.0 if str(hit.year) in years else -1.0
+    if hit.source in prefer:
+        score += 1.0
+    if len(title) < 2 and covered and len(content) > 1:  # a one-word title names a paper only alone
+        covered = 0.0
+    return Candidate(hit, covered, unexplained, score)
+
+
+def _telling(word: str) -> bool:
+    """A word that may say which paper: no initial, filler word or number other than a year."""
+    return len(word) > 1 and word not in FILLER and (not word.isdigit() or bool(_YEAR.match(word)))
+
+
+def in_order(needles: list[str], haystack: list[str]) -> int:
+    """The length of the longest common subsequence: the needles found in the haystack in order."""
+    row = [0] * (len(haystack) + 1)
+    for needle in needles:
+        diagonal = 0
+        for j, word in enumerate(haystack, 1):
+            diagonal, row[j] = row[j], diagonal + 1 if needle == word else max(row[j], row[j - 1])
+    return row[-1]
