@@ -1,5 +1,5 @@
 """Which paper a piece of text names: a title, or a reference string pasted from somewhere else
-("Vaswani et al. 2017. Attention is all you need. NeurIPS.").
+("Vaswani et al. 2017. Attention is all you need. NeurIPS."), or a misspelt key.
 
 The search finds candidates (each sentence-like segment of the text is one query, so the authors,
 year and venue around a title do not have to match too); each candidate is then checked against
@@ -10,15 +10,19 @@ is named: a wrong citation is worse than none.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from papercite.index.search import Hit, PaperSearch
+from papercite.index.search import Hit, PaperSearch, one_edit_apart
+from papercite.index.store import PaperStore
 from papercite.index.text import words
 
+KEY_WALK = 2000  # keys of the index's sorted key list read for one misspelt key, at most
 MAX_WORDS = 80  # longer text is a paragraph, not a reference
 SEARCHES = 6  # segments searched, longest first
+QUERY_WORDS = 4  # the rarest words of a segment searched for
 TITLE_COVERED = 0.85  # of the title's words, found in order in the text
 UNEXPLAINED = 0.3  # most of the text's words the paper may leave unexplained
 MARGIN = 1.0  # how far ahead of the next paper the best must be
@@ -54,32 +58,46 @@ def paper_named(text: str, search: PaperSearch, prefer: Iterable[str] = (),
     if len(text_words) < 2 or len(text_words) > MAX_WORDS:
         return None
     prefer = frozenset(prefer)
+    reader = search.store.searcher().reader()
+    frequency = functools.cache(lambda word: reader.doc_frequency("strong", word))
     candidates: dict[str, Candidate] = {}
-    for query in queries(plain):
-        for hit in search.search(query, limit=5, prefer=prefer, within=within):
+    for query in queries(plain, frequency):
+        for hit in search.search(query, limit=10, prefer=prefer, within=within):
             candidate = judge(hit, text_words, prefer)
             known = candidates.get(hit.key)
             if known is None or candidate.score > known.score:
                 candidates[hit.key] = candidate
+        leader = _leader(candidates)
+        if leader is not None and leader.covered == 1.0:
+            return leader.hit  # the whole title found, and nothing near it: the other parts would not change that
+    leader = _leader(candidates)
+    return leader.hit if leader else None
+
+
+def _leader(candidates: dict[str, Candidate]) -> Candidate | None:
+    """The confident candidate clearly ahead of every other confident one, if any."""
     ranked = sorted(candidates.values(), key=lambda c: -c.score)
     if not ranked or not ranked[0].confident:
         return None
     if len(ranked) > 1 and ranked[1].confident and ranked[0].score - ranked[1].score < MARGIN:
         return None
-    return ranked[0].hit
+    return ranked[0]
 
 
-def queries(text: str) -> list[str]:
+def queries(text: str, frequency: Callable[[str], int]) -> list[str]:
     """The searches for a text: itself and its sentence-like parts, longest first (a title is
-    usually the longest part of a reference), each without initials, page numbers and the filler
-    of reference strings (a search wants every word it is given) and ending in a space (every
-    word is complete)."""
+    usually the longest part of a reference), each made of its QUERY_WORDS rarest telling words
+    that the index has (``frequency``: in how many papers a word is), in their order and
+    ending in a space (every word complete). The search wants every word it is given, and the
+    common ones cost most to intersect while telling least: the check of each candidate
+    (``judge``) weighs all the words."""
     parts = sorted(_SEGMENT_BREAK.split(text), key=len, reverse=True)
     found: dict[str, None] = {}
     for part in [text, *parts]:
-        kept = [w for w in words(part) if _telling(w)]
-        if len(kept) >= 2:
-            found.setdefault(" ".join(kept) + " ")
+        counted = [(word, frequency(word)) for word in dict.fromkeys(w for w in words(part) if _telling(w))]
+        rarest = {word for word, count in sorted((c for c in counted if c[1]), key=lambda c: c[1])[:QUERY_WORDS]}
+        if len(rarest) >= 2:
+            found.setdefault(" ".join(word for word, _ in counted if word in rarest) + " ")
     return list(found)[:SEARCHES]
 
 
@@ -119,3 +137,35 @@ def in_order(needles: list[str], haystack: list[str]) -> int:
         for j, word in enumerate(haystack, 1):
             diagonal, row[j] = row[j], diagonal + 1 if needle == word else max(row[j], row[j - 1])
     return row[-1]
+
+
+def keys_one_edit_from(key: str, store: PaperStore, within: Iterable[str]) -> list[str]:
+    """Keys (of these sources) one edit from ``key``, case aside: a typo, most likely. Two
+    neighbours swapped or a character too many are looked up directly; a wrong or missing
+    character is found by reading the index's sorted key list from ever shorter starts of
+    ``key`` (the right key shares its start up to the typo), KEY_WALK keys at most in all."""
+    searcher = store.searcher()
+    reader, folded, within = searcher.reader(), key.lower(), frozenset(within)
+    direct = [folded, *(folded[:i] + folded[i + 1] + folded[i] + folded[i + 2:] for i in range(len(folded) - 1)),
+              *(folded[:i] + folded[i + 1:] for i in range(len(folded)))]
+    found = _keys_in(searcher, [text for text in dict.fromkeys(direct) if reader.doc_frequency("keys", text)], within)
+    budget = KEY_WALK
+    for length in range(len(folded) - 1, 0, -1):
+        if found:
+            break
+        near = []
+        for term in reader.expand_prefix("keys", folded[:length]):
+            budget -= 1
+            if budget < 0:
+                return []
+            if one_edit_apart(folded, text := term.decode()):
+                near.append(text)
+        found = _keys_in(searcher, near, within)
+    return [k for k in found if k != key]
+
+
+def _keys_in(searcher, folded_keys: list[str], within: frozenset[str]) -> list[str]:
+    """The keys (in their own case) of these sources whose lower case is one of ``folded_keys``."""
+    found = [stored["key"] for text in folded_keys for docnum in searcher.document_numbers(keys=text)
+             if (stored := searcher.stored_fields(docnum)).get("source") in within and stored["key"].lower() == text]
+    return list(dict.fromkeys(found))

@@ -8,13 +8,12 @@ on-disk index; a search is restricted to the sources the document sees.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from papercite.index.match import paper_named
+from papercite.index.match import keys_one_edit_from, paper_named
 from papercite.index.model import Paper, Problem
 from papercite.index.names import NameMatch, PaperNames
 from papercite.index.search import Hit, PaperSearch
@@ -23,7 +22,7 @@ from papercite.server.bibliographies import declared_bibliographies, expand_libr
 
 WORKSPACE_RESCAN_SECONDS = 30.0
 MIN_KEY_PREFIX = 3  # shortest prefix of an unknown key searched for keys like it
-_KEY_WORDS = re.compile(r"[^\W\d_]+|\d+")  # "vaswani2017attention" -> vaswani 2017 attention
+CLOSEST_KEPT = 256  # unknown keys whose closest keys are kept
 
 
 @dataclass
@@ -45,6 +44,8 @@ class Library:
         self.store = PaperStore(index_dir)
         self.searcher = PaperSearch(self.store)
         self.names = PaperNames(self.store)
+        self._closest: dict[tuple[str, frozenset[str], int], list[str]] = {}
+        self._closest_view = None
         self.global_files: list[Path] = []
         self.workspace_roots: list[Path] = []
         self._workspace_scans: dict[tuple[Path, ...], tuple[float, list[Path]]] = {}  # per set of roots
@@ -158,24 +159,33 @@ class Library:
 
     def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
         """Keys the document sees that are spelt most like ``key`` (a typo, most likely), nearest
-        first, then in search rank; none further than a quarter of the key's length. Candidates
-        come from two searches: ever shorter prefixes of the key (a misspelt key mostly shares its
-        start with the right one), and its words ("vsawani 2017 attention": the search's typo fixes
-        find a key whose start is misspelt)."""
+        first, none further than a quarter of the key's length. Keys one edit away come from the
+        index's key list; when there are none, from searches for ever shorter prefixes of the key
+        (a misspelt key mostly shares its start with the right one), in edit distance and then
+        search rank order. Kept until the index changes: hovers and quick fixes ask again and
+        again about the same few keys."""
         within = self.visible_sources(scope)
-        ranks: dict[str, int] = {}
+        view = self.searcher.view()
+        if view is not self._closest_view:  # answers of an older index version
+            self._closest, self._closest_view = {}, view
+        if (key, within, count) not in self._closest:
+            if len(self._closest) >= CLOSEST_KEPT:
+                self._closest.pop(next(iter(self._closest)))
+            self._closest[(key, within, count)] = self._closest_keys(key, within, count)
+        return self._closest[(key, within, count)]
+
+    def _closest_keys(self, key: str, within: frozenset[str], count: int) -> list[str]:
+        near = keys_one_edit_from(key, self.store, within)
+        if near:
+            return near[:count]
         hits = []
         for length in range(len(key), MIN_KEY_PREFIX - 1, -1):
             hits = self.searcher.search(key[:length], limit=4 * count, within=within)
             if any(h.key != key for h in hits):
                 break
-        words = " ".join(_KEY_WORDS.findall(key))
-        if " " in words:
-            hits += self.searcher.search(words + " ", limit=4 * count, within=within)
-        for hit in hits:
-            ranks.setdefault(hit.key, len(ranks))
+        ranks = {hit.key: rank for rank, hit in reversed(list(enumerate(hits))) if hit.key != key}
         folded, most = key.lower(), max(2, len(key) // 4)
-        close = sorted((edit_distance(folded, k.lower()), rank, k) for k, rank in ranks.items() if k != key)
+        close = sorted((edit_distance(folded, k.lower()), rank, k) for k, rank in ranks.items())
         return [k for distance, _, k in close if distance <= most][:count]
 
 

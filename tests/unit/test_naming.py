@@ -80,10 +80,14 @@ def test_own_bibliography_breaks_a_tie(store: PaperStore, within):
     assert hit.key == "breiman2001random"
 
 
-def test_queries_drop_initials_filler_and_page_numbers():
-    assert queries("S. Hochreiter and J. Schmidhuber, “Long short-term memory,” Neural Comput., vol. 9, pp. 1735–1780") \
-        == ["hochreiter schmidhuber long short term memory neural comput ", "hochreiter schmidhuber ",
-            "long short term memory ", "neural comput "]
+def test_queries_are_the_rarest_telling_words_of_each_part():
+    """Initials, filler and page numbers go, and words the index lacks; of the rest, the four
+    rarest, in their order."""
+    frequency = {"hochreiter": 1, "schmidhuber": 2, "long": 50, "short": 30, "term": 40, "memory": 20,
+                 "neural": 90, "comput": 0}.get
+    assert queries("S. Hochreiter and J. Schmidhuber, “Long short-term memory,” Neural Comput., vol. 9, "
+                   "pp. 1735–1780", lambda word: frequency(word, 0)) == [
+        "hochreiter schmidhuber short memory ", "hochreiter schmidhuber ", "long short term memory "]
     assert in_order(["a", "b", "c"], ["x", "a", "y", "c", "b"]) == 2
 
 
@@ -141,6 +145,8 @@ def library(tmp_path_factory) -> tuple[Library, Scope]:
     ("vaswani2017atention", ["vaswani2017attention"]),  # a letter missing
     ("vsawani2017attention", ["vaswani2017attention"]),  # a swap at the start: found through its words
     ("hochreiter1997lnog", ["hochreiter1997long"]),  # a swap; in the personal library only
+    ("Vaswani2017attention", ["vaswani2017attention"]),  # keys are case-sensitive
+    ("vaswani2017attentionn", ["vaswani2017attention"]),  # a letter too many
     ("smith2099imaginary", []),  # nothing near: no "closest" keys at all
 ])
 def test_closest_keys(library, typo: str, closest: list[str]):
