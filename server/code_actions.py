@@ -102,8 +102,8 @@ def cited_paper(ls: PaperciteServer, selection: str, scope: Scope) -> tuple[str,
     if hit is None:
         return None
     add = _to_add(ls, hit.key, scope)
-    if add is None and not ls.library.known(hit.key, scope):
-        return None  # only a global library has it, and the document has no bibliography to add it to
+    if add is not None and target_bibliography(scope) is None:
+        return None  # only a global library has it, and the document has no bibliography papercite can add to
     return hit.key, hit.title, add
 
 
@@ -141,7 +141,7 @@ def _action(ls: PaperciteServer, uri: str, version: int, replace: types.Range, f
             capabilities = ls.client_capabilities.text_document
             if fix.text is None and capabilities and capabilities.code_action and \
                     capabilities.code_action.disabled_support:
-                return types.CodeAction(title=fix.title, kind=kind, disabled=types.CodeActionDisabledType(
+                return types.CodeAction(title=fix.title, kind=kind, disabled=types.CodeActionDisabled(
                     reason=f"{target.name}: {err}"))
             return None
     return types.CodeAction(title=fix.title, kind=kind, edit=workspace_edit(ls, edits))

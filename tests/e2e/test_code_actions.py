@@ -23,6 +23,7 @@ from .helpers import (
     position_at,
     range_of,
     wait_for_diagnostics,
+    wait_for_message,
 )
 
 PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
@@ -326,3 +327,47 @@ async def test_no_bibliography_to_add_to(client: LanguageClient, workspace: Path
     (typo,) = await wait_for_diagnostics(client, uri, lambda d: undefined_keys(d) == ["hochreiter1997lnog"])
     assert [a.title for a in await code_actions(client, uri, typo.range, [typo])] == [
         "Replace with `hochreiter1997long`"]
+
+
+async def test_a_title_typed_as_a_key(client: LanguageClient, workspace: Path):
+    """\\cite{long short-term memory}: the key is the paper's title; the fix cites the paper it
+    names and adds its entry, in one edit."""
+    path = workspace / "thesis" / "chapters" / "intro.tex"
+    text = path.read_text(encoding="utf-8") + "Gates \\cite{long short-term memory}.\n"
+    uri = open_document(client, path, text)
+    diagnostics = await wait_for_diagnostics(client, uri, lambda d: len(undefined_keys(d)) == 3)
+    (typed,) = [d for d in diagnostics if d.data["key"] == "long short-term memory"]
+    ml = workspace / "thesis" / "refs" / "ml.bib"
+    entry = entry_text(workspace / "global-library.bib", "hochreiter1997long")
+    assert plain(await code_actions(client, uri, typed.range, [typed])) == plain([types.CodeAction(
+        title="Cite `hochreiter1997long` (Long Short-Term Memory) and add it to ml.bib",
+        kind=types.CodeActionKind.QuickFix, diagnostics=[typed], is_preferred=True,
+        edit=types.WorkspaceEdit(document_changes=[
+            replacing(uri, 1, range_of(text, "long short-term memory"), "hochreiter1997long"),
+            replacing(ml.as_uri(), None, end_of(ml.read_text(encoding="utf-8")), "\n" + entry + "\n")]))])
+
+
+async def test_a_bibliography_that_cannot_take_the_entry(client: LanguageClient, workspace: Path,
+                                                        applied_edits: list[types.ApplyWorkspaceEditParams]):
+    """methods.md declaring extra.yaml first, written as a flow list ([...]): the add fix is offered
+    disabled, saying why, and the command says so in a message instead of editing."""
+    notes = workspace / "notes"
+    (notes / "extra.yaml").write_text(
+        'references: [{id: liu2019roberta, title: "RoBERTa: A Robustly Optimized BERT Pretraining Approach"}]\n',
+        encoding="utf-8")
+    text = (notes / "methods.md").read_text(encoding="utf-8").replace(
+        "[references.json, extra.yaml]", "[extra.yaml, references.json]")
+    uri = open_document(client, notes / "methods.md", text)
+    (missing,) = await wait_for_diagnostics(client, uri, lambda d: undefined_keys(d) == ["lecun2015deep"])
+    (action,) = await code_actions(client, uri, missing.range, [missing])
+    assert action.title == "Add `lecun2015deep` to extra.yaml" and action.edit is None
+    assert action.disabled.reason == (
+        "extra.yaml: its items are written in flow style ([...]); papercite only adds to block lists")
+    library = str((workspace / "global-library.bib").resolve())
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="papercite.addEntry", arguments=[uri, "lecun2015deep", library]))
+    await wait_for_message(client, "papercite cannot add lecun2015deep to extra.yaml: its items are written in flow style")
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="papercite.addEntry", arguments=["file:///nowhere/draft.md", "lecun2015deep", library]))
+    await wait_for_message(client, "papercite: cannot add lecun2015deep: file:///nowhere/draft.md is not an open document")
+    assert applied_edits == []
