@@ -23,6 +23,7 @@ LEAD_CAP = 100  # titles a name may start and still be looked at
 NAME_UNITS = 3  # words of a short name ("Deep Speech 2")
 MIN_TITLE_WORDS = 3  # shorter titles ("Random Forests") are ordinary phrases in prose
 MAX_TITLE_WORDS = 40
+LINE_SPAN = 500  # characters read on each side of the mouse
 CACHE = 4096  # lead terms whose titles are kept, per index version
 # Title heads that are kinds of writing, not names of a paper.
 GENERIC_HEADS = frozenset("""
@@ -66,7 +67,10 @@ class PaperNames:
         MIN_TITLE_WORDS or more covering the column (when the line has that many words), else a
         short name exactly (case aside), with no other paper of ``within`` named the same."""
         within = frozenset(within)
-        return self._title_at(line, column, within) or self._name_at(line, column, within)
+        low = max(0, column - LINE_SPAN)  # a Markdown paragraph may be one long line: read near the column
+        piece, column = line[low:column + LINE_SPAN], column - low
+        found = self._title_at(piece, column, within) or self._name_at(piece, column, within)
+        return NameMatch(found.key, found.start + low, found.end + low) if found else None
 
     def _title_at(self, line: str, column: int, within: frozenset[str]) -> NameMatch | None:
         tokens = [(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(line)]

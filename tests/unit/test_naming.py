@@ -114,6 +114,9 @@ def test_name_range_and_scope(store: PaperStore, within):
     line = "🙂 Transformer-XL remembers longer."
     assert names.named_at(line, 3, within) == NameMatch("dai2019transformer", 2, 16)
     assert names.named_at(line, len(line) - 2, within) is None
+    # far into a long line (a paragraph on one line)
+    long = "word " * 400 + line
+    assert names.named_at(long, 2003, within) == NameMatch("dai2019transformer", 2002, 2016)
     # a paper the document does not see is no name of its
     assert names.named_at(line, 3, within - {str(p) for p in within if p.endswith("extra.bib")}) is None
 
