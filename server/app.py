@@ -299,7 +299,7 @@ class Progress:
 
 
 def create_server(index_dir: Path | None = None) -> PaperciteServer:
-    from papercite.server import completion, documents, hover
+    from papercite.server import code_actions, completion, documents, entries, hover
 
     server = PaperciteServer(index_dir)
 
@@ -338,6 +338,8 @@ def create_server(index_dir: Path | None = None) -> PaperciteServer:
     documents.register(server)
     completion.register(server)
     hover.register(server)
+    code_actions.register(server)
+    entries.register(server)
     return server
 
 

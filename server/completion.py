@@ -10,6 +10,7 @@ from pygls.protocol import default_converter
 
 from papercite.index.model import Paper
 from papercite.server.app import EncodedJSON, PaperciteServer
+from papercite.server.entries import EntryCommands
 from papercite.server.render import completion_item
 
 TRIGGERS = ["{", ",", "@", ";"]
@@ -26,6 +27,7 @@ def register(server: PaperciteServer) -> None:
         if context is None:
             return None
         scope = ls.scope(params.text_document.uri)
+        commands = EntryCommands.for_document(params.text_document.uri, scope)
         settings = ls.settings
         replace = cursor.lines.range(context.start, context.end)
         typed = text[context.start:offset]
@@ -33,7 +35,7 @@ def register(server: PaperciteServer) -> None:
         def answer() -> EncodedJSON:
             hits = ls.library.complete(context.query, scope, settings.completion.limit)
             ITEMS.forget_if_changed(ls.library.searcher.view())
-            return ITEMS.completion_list(hits, CONVERTER.unstructure(replace), typed, settings)
+            return ITEMS.completion_list(hits, CONVERTER.unstructure(replace), typed, settings, commands)
 
         return await ls.on_search_thread(answer)
 
@@ -54,12 +56,15 @@ class ItemCache:
         if view is not self._view:  # the index changed: papers may have too
             self._items, self._view = {}, view
 
-    def completion_list(self, hits, replace: dict, typed: str, settings) -> EncodedJSON:
-        """The CompletionList (isIncomplete: typing on changes the query) as JSON text."""
+    def completion_list(self, hits, replace: dict, typed: str, settings,
+                        commands: EntryCommands | None = None) -> EncodedJSON:
+        """The CompletionList (isIncomplete: typing on changes the query) as JSON text. Papers
+        outside the document's bibliographies carry the command adding them (``commands``)."""
         range_json = json.dumps(replace, separators=(",", ":"))
         items = ",".join(
             f'{self._fixed(hit, settings)},"sortText":"{rank:05d}","filterText":{json.dumps(typed or hit.key)},'
-            f'"textEdit":{{"range":{range_json},"newText":{json.dumps(hit.key)}}}}}'
+            f'"textEdit":{{"range":{range_json},"newText":{json.dumps(hit.key)}}}'
+            f'{commands.member(hit.key, hit.source) if commands else ""}}}'
             for rank, hit in enumerate(hits))
         return EncodedJSON(f'{{"isIncomplete":true,"items":[{items}]}}')
 

@@ -110,7 +110,8 @@ def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
         citations = [] if indexing else parser.find_citations(text, ls.settings.citation_commands)
         diagnostics = [types.Diagnostic(
             range=lines.range(ref.start, ref.end), severity=types.DiagnosticSeverity.Warning,
-            source="papercite", code="undefined-key", message=f"'{ref.key}' is not in this document's bibliographies")
+            source="papercite", code="undefined-key", data={"key": ref.key},
+            message=f"'{ref.key}' is not in this document's bibliographies")
             for ref in ls.library.undefined(citations, scope)]
         for problem in scope.problems:
             if Path(problem.source) == state.path:

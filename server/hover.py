@@ -1,4 +1,5 @@
-"""Hover on a citation key: the formatted reference, or why the key is unknown."""
+"""Hover on a citation key: the formatted reference, or why the key is unknown; on a paper's name
+in prose (prose.py), that paper's reference."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lsprotocol import types
 from papercite.server.app import PaperciteServer
 from papercite.server.completion import location
 from papercite.server.library import Scope
+from papercite.server.prose import paper_named_at
 from papercite.server.render import reference_markdown, unknown_key_markdown
 
 HOVER_CACHE = 1_000  # hover texts kept until the index changes
@@ -21,19 +23,29 @@ def register(server: PaperciteServer) -> None:
         if cursor is None:
             return None
         ref = cursor.parser.key_at(cursor.text, cursor.offset, ls.settings.citation_commands)
-        if ref is None:
+        if ref is None and not ls.settings.hover.prose:
             return None
         scope = ls.scope(params.text_document.uri)
-        abstract = ls.settings.hover.abstract
-        cache_key = (ref.key, ls.library.visible_sources(scope), abstract)
-        value = ls.hover_texts.get(cache_key)
-        if value is None:  # people hover the same keys again and again; the index changes rarely
-            value = await ls.on_search_thread(hover_text, ls, ref.key, scope, abstract)
-            if len(ls.hover_texts) >= HOVER_CACHE:
-                ls.hover_texts.clear()
-            ls.hover_texts[cache_key] = value
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value),
-                           range=cursor.lines.range(ref.start, ref.end))
+        if ref is not None:
+            key, where = ref.key, cursor.lines.range(ref.start, ref.end)
+        elif (named := await paper_named_at(ls, cursor, scope)) is not None:
+            key, where = named
+        else:
+            return None
+        value = await cached_hover_text(ls, key, scope, ls.settings.hover.abstract)
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value), range=where)
+
+
+async def cached_hover_text(ls: PaperciteServer, key: str, scope: Scope, abstract: int) -> str:
+    """hover_text, kept until the index changes: people hover the same keys again and again."""
+    cache_key = (key, ls.library.visible_sources(scope), abstract)
+    value = ls.hover_texts.get(cache_key)
+    if value is None:
+        value = await ls.on_search_thread(hover_text, ls, key, scope, abstract)
+        if len(ls.hover_texts) >= HOVER_CACHE:
+            ls.hover_texts.clear()
+        ls.hover_texts[cache_key] = value
+    return value
 
 
 def hover_text(ls: PaperciteServer, key: str, scope: Scope, abstract: int) -> str:

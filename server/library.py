@@ -9,18 +9,20 @@ on-disk index; a search is restricted to the sources the document sees.
 from __future__ import annotations
 
 import time
-from difflib import SequenceMatcher
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from papercite.index.match import keys_one_edit_from, paper_named
 from papercite.index.model import Paper, Problem
+from papercite.index.names import NameMatch, PaperNames
 from papercite.index.search import Hit, PaperSearch
 from papercite.index.store import PaperStore, UpdateReport, update_in_child
 from papercite.server.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
 
 WORKSPACE_RESCAN_SECONDS = 30.0
 MIN_KEY_PREFIX = 3  # shortest prefix of an unknown key searched for keys like it
+CLOSEST_KEPT = 256  # unknown keys whose closest keys are kept
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Library:
     def __init__(self, index_dir: Path | None = None):
         self.store = PaperStore(index_dir)
         self.searcher = PaperSearch(self.store)
+        self.names = PaperNames(self.store)
+        self._closest: dict[tuple[str, frozenset[str], int], list[str]] = {}
+        self._closest_view = None
         self.global_files: list[Path] = []
         self.workspace_roots: list[Path] = []
         self._workspace_scans: dict[tuple[Path, ...], tuple[float, list[Path]]] = {}  # per set of roots
@@ -109,7 +114,10 @@ class Library:
         return self.searcher.search(query, limit=limit, prefer=scope.own_sources, within=self.visible_sources(scope))
 
     def known(self, key: str, scope: Scope) -> bool:
-        return self.searcher.has_key(key, self.visible_sources(scope))
+        """Whether LaTeX or pandoc would resolve the key: a document that declares bibliographies
+        cites from those alone (a paper only in a global library is still undefined for it, and a
+        quick fix adds it); one that declares none sees the workspace's and the global libraries."""
+        return self.searcher.has_key(key, scope.own_sources if scope.declared else self.visible_sources(scope))
 
     def undefined(self, citations, scope: Scope) -> list:
         """The key references of these citations that the document's bibliographies lack."""
@@ -133,16 +141,63 @@ class Library:
             return seen[0], None
         return None, papers[0] if papers else None
 
+    def library_paper(self, key: str, scope: Scope) -> Paper | None:
+        """The paper with this key in a global library, when the document declares bibliographies
+        that lack it: what an "add the entry" fix copies into the document's own bibliography."""
+        if not scope.declared:
+            return None
+        libraries = {str(p) for p in self.global_files} - scope.own_sources
+        return next((p for p in self.store.papers_for_key(key) if p.source in libraries and p.key == key), None)
+
+    def paper_named(self, text: str, scope: Scope) -> Hit | None:
+        """The one paper a title or a pasted reference string names, if it clearly names one."""
+        return paper_named(text, self.searcher, prefer=scope.own_sources, within=self.visible_sources(scope))
+
+    def named_at(self, line: str, column: int, scope: Scope) -> NameMatch | None:
+        """The one paper whose short name or title the prose around ``column`` of ``line`` gives."""
+        return self.names.named_at(line, column, self.visible_sources(scope))
+
     def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
-        """Defined keys most like ``key`` (a typo, most likely). The key itself as a query matches
-        only keys it starts, so ever shorter prefixes of it are tried (a misspelt key mostly
-        shares its start with the right one) until some keys come; the nearest spellings first."""
+        """Keys the document sees that are spelt most like ``key`` (a typo, most likely), nearest
+        first, none further than a quarter of the key's length. Keys one edit away come from the
+        index's key list; when there are none, from searches for ever shorter prefixes of the key
+        (a misspelt key mostly shares its start with the right one), in edit distance and then
+        search rank order. Kept until the index changes: hovers and quick fixes ask again and
+        again about the same few keys."""
         within = self.visible_sources(scope)
-        found: list[str] = []
+        view = self.searcher.view()
+        if view is not self._closest_view:  # answers of an older index version
+            self._closest, self._closest_view = {}, view
+        if (key, within, count) not in self._closest:
+            if len(self._closest) >= CLOSEST_KEPT:
+                self._closest.pop(next(iter(self._closest)))
+            self._closest[(key, within, count)] = self._closest_keys(key, within, count)
+        return self._closest[(key, within, count)]
+
+    def _closest_keys(self, key: str, within: frozenset[str], count: int) -> list[str]:
+        near = keys_one_edit_from(key, self.store, within)
+        if near:
+            return near[:count]
+        hits = []
         for length in range(len(key), MIN_KEY_PREFIX - 1, -1):
-            found = [h.key for h in self.searcher.search(key[:length], limit=4 * count, within=within) if h.key != key]
-            if found:
+            hits = self.searcher.search(key[:length], limit=4 * count, within=within)
+            if any(h.key != key for h in hits):
                 break
-        folded = key.lower()
-        found.sort(key=lambda k: -SequenceMatcher(None, folded, k.lower()).ratio())
-        return found[:count]
+        ranks = {hit.key: rank for rank, hit in reversed(list(enumerate(hits))) if hit.key != key}
+        folded, most = key.lower(), max(2, len(key) // 4)
+        close = sorted((edit_distance(folded, k.lower()), rank, k) for k, rank in ranks.items())
+        return [k for distance, _, k in close if distance <= most][:count]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insertion, deletion, substitution, swap of neighbours) turning ``a`` into ``b``."""
+    previous2, previous = [], list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]

@@ -117,6 +117,11 @@ def key_at(text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef
     return key_at_offset((_citation(text, found) for found in parsed), offset)
 
 
+def citation_for(key: str) -> str | None:
+    """The citation a "cite this paper" action writes, None for a key `\\cite` cannot hold."""
+    return None if _KEY_RUN.fullmatch(key) is None or "#" in key else f"\\cite{{{key}}}"
+
+
 def _context_in_key_list(text: str, first: int, offset: int) -> CompletionContext | None:
     """The context for a cursor inside a key group starting at `first`; None inside a comment."""
     line = text.rfind("\n", first, offset) + 1 or first

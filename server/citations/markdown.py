@@ -102,6 +102,14 @@ def key_at(text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef
     return key_at_offset(_scan(text, *window(text, offset)), offset)
 
 
+def citation_for(key: str) -> str | None:
+    """The citation a "cite this paper" action writes: `[@key]`, braced when pandoc would not
+    read the key bare (`[@{odd key}]`)."""
+    if _BARE_KEY.fullmatch(key) and not _CROSS_REFERENCES.match(key):
+        return f"[@{key}]"
+    return f"[@{{{key}}}]" if _BRACED_KEY.fullmatch(key) and key.strip() == key and key else None
+
+
 def _scan(text: str, pos: int, endpos: int) -> Iterator[Citation]:
     """Citations in text[pos:endpos], passing over code, comments and URLs."""
     for match in _tokens(text, pos, endpos):
