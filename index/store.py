@@ -361,11 +361,14 @@ class PaperStore:
         return report
 
     def update_text(self, source: str, text: str) -> UpdateReport:
-        """Index an editor buffer's contents for ``source`` (unsaved .bib edits complete at once).
-        The fingerprint is left stale so the file on disk is re-read when next seen."""
+        """Index an editor buffer's contents for ``source`` (unsaved .bib edits complete at once)."""
+        return self.update_parsed(source, readers.parse_text(text, source))
+
+    def update_parsed(self, source: str, result: ReadResult) -> UpdateReport:
+        """Index what was read from an editor buffer for ``source``. The fingerprint is left stale
+        so the file on disk is re-read when next seen."""
         started = time.perf_counter()
         report = UpdateReport()
-        result = readers.parse_text(text, source)
         record = SourceRecord(size=-1, mtime_ns=-1, sha1="", papers=len(result.papers), problems=result.problems)
         with self._process_lock():
             self._write(self.catalogue(), [Prepared(source, record, result)], 1, report, None)

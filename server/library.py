@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercite.index.match import keys_one_edit_from, paper_named
-from papercite.index.model import Paper, Problem
+from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.names import NameMatch, PaperNames
 from papercite.index.search import Hit, PaperSearch
 from papercite.index.store import PaperStore, UpdateReport, update_in_child
@@ -88,9 +88,9 @@ class Library:
         big first indexing stay out of the server); readers see each committed batch at once."""
         return update_in_child(self.store.dir, files, progress)
 
-    def index_text(self, source: Path, text: str) -> UpdateReport:
-        """An edited, maybe unsaved, bibliography buffer: small, so in this process."""
-        return self.store.update_text(str(source), text)
+    def index_buffer(self, source: Path, result: ReadResult) -> UpdateReport:
+        """An edited, maybe unsaved, bibliography buffer (already read): small, so in this process."""
+        return self.store.update_parsed(str(source), result)
 
     def needs_indexing(self, files: list[Path]) -> list[Path]:
         """Files not indexed, changed on disk since, or indexed and since deleted (a stat each)."""

@@ -11,6 +11,8 @@ from bisect import bisect_right
 
 from lsprotocol import types
 
+from papercite.index.model import Span
+
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
@@ -71,3 +73,15 @@ class Lines:
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
+
+    def offset_at(self, line: int, column: int) -> int:
+        """The offset of a line and column counted in code points, as readers and parsers count
+        them (papercite.index.model); clamped to the line and the text."""
+        if line >= len(self.starts):
+            return len(self.text)
+        line = max(line, 0)
+        return self.starts[line] + min(max(column, 0), len(self.line_text(line)))
+
+    def span_range(self, span: Span) -> types.Range:
+        """A reader's span (code points) as an LSP range."""
+        return self.range(self.offset_at(span.start_line, span.start_col), self.offset_at(span.end_line, span.end_col))
