@@ -84,27 +84,41 @@ def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
 
 
 def reindex_buffer(ls: PaperciteServer, uri: str) -> None:
-    """Read and index the buffer's current text; edits arriving faster than indexing coalesce to
-    the last. Indexing ends with index_changed, which publishes the buffer's diagnostics."""
+    """Read the buffer's current text, publish its diagnostics, then index it. Reading runs beside
+    the indexing thread, not behind it: indexing a big library takes seconds, and the diagnostics
+    and the outline need only the reading. Edits arriving faster coalesce to the last."""
     state = ls.documents[uri]
-    version = ls.workspace.get_text_document(uri).version
+    text_document = ls.workspace.get_text_document(uri)
+    text, version = text_document.source, text_document.version
 
-    def work() -> None:
-        current = ls.workspace.get_text_document(uri)
-        if current.version != version or uri not in ls.documents:
-            return  # a newer edit is queued behind us
-        ls.library.index_buffer(state.path, read_buffer(state, current.source, version))
-        ls.loop_call(ls.index_changed)
+    def current() -> bool:  # False once a newer edit is queued behind us, or the buffer closed
+        return ls.documents.get(uri) is state and ls.workspace.get_text_document(uri).version == version
 
-    ls.index_thread.submit(work)
+    def read() -> None:
+        if current():
+            read_buffer(state, text, version)
+            ls.loop_call(publish_diagnostics, ls, uri)
+            ls.index_thread.submit(index)
+
+    def index() -> None:
+        if current():
+            ls.library.index_buffer(state.path, read_buffer(state, text, version))
+            ls.loop_call(ls.index_changed)
+
+    if ls.event_loop is None:
+        read()
+    else:
+        ls.event_loop.run_in_executor(None, read)
 
 
 def read_buffer(state: OpenDocument, text: str, version: int) -> ReadResult:
     """A bibliography buffer's papers and problems at this version, read once for indexing,
-    diagnostics and symbols."""
+    diagnostics and symbols (an older version read late does not replace a newer one)."""
     parsed = state.parsed
     if parsed is None or parsed[0] != version:
-        parsed = state.parsed = (version, parse_text(text, str(state.path)))
+        parsed = (version, parse_text(text, str(state.path)))
+        if state.parsed is None or state.parsed[0] < version:
+            state.parsed = parsed
     return parsed[1]
 
 

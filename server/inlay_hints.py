@@ -64,7 +64,7 @@ def hint_texts(ls: PaperciteServer, keys: set[str], scope: Scope) -> dict[str, t
     does not see or a paper without a title. Runs on the search thread."""
     texts: dict[str, tuple[str, str] | None] = {}
     for key in keys:
-        paper, _ = ls.library.lookup(key, scope)
+        paper = ls.library.cited(key, scope)
         if paper is None or not paper.title.strip():
             texts[key] = None
             continue

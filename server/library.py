@@ -157,6 +157,25 @@ class Library:
         """The one paper whose short name or title the prose around ``column`` of ``line`` gives."""
         return self.names.named_at(line, column, self.visible_sources(scope))
 
+    def cited(self, key: str, scope: Scope) -> Hit | None:
+        """What a citation of ``key`` shows the document: its paper (own bibliographies first) as
+        the index's stored fields, no record decoded, so every key of a screen costs little. An
+        `ids` alias, not in the key field, goes the long way (lookup)."""
+        view = self.searcher.view()
+        allowed = view.sources(self.visible_sources(scope))
+        docs = view.docs("key", key)
+        docs = docs if allowed is None else docs & allowed
+        if not docs:
+            paper, _ = self.lookup(key, scope)
+            return None if paper is None else Hit(
+                key=paper.key, title=paper.title, surnames=[a.surname for a in paper.authors], year=paper.year,
+                venue=paper.venue, source=paper.source)
+        own = scope.own_sources
+        docnum, stored = min(((d, view.stored(d)) for d in docs), key=lambda found: found[1]["source"] not in own)
+        return Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
+                   year=stored.get("year"), venue=stored.get("venue", ""), source=stored["source"],
+                   docnum=docnum, view=view)
+
     def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
         """Keys the document sees that are spelt most like ``key`` (a typo, most likely), nearest
         first, none further than a quarter of the key's length. Keys one edit away come from the

@@ -101,7 +101,9 @@ def entry_range(ls: PaperciteServer, uri: str, paper: Paper) -> types.Range:
     if found is not None:
         return found[2].span_range(paper.span)
     span = paper.span
-    inside = Lines(paper.raw, ls.workspace.position_encoding).position(len(paper.raw))
-    end_character = inside.character + (span.start_col if inside.line == 0 else 0)
+    last_line = paper.raw[paper.raw.rfind("\n") + 1:]
+    end = Lines(last_line, ls.workspace.position_encoding).position(len(last_line)).character
+    if span.end_line == span.start_line:
+        end += span.start_col
     return types.Range(start=types.Position(line=span.start_line, character=span.start_col),
-                       end=types.Position(line=span.start_line + inside.line, character=end_character))
+                       end=types.Position(line=span.end_line, character=end))
