@@ -95,6 +95,7 @@ _KEYLESS_ENTRY = re.compile(r"@\w+\s*[{(]\s*[^\s,={}()\"]+\s*=")
 _ENTRY_HEAD = re.compile(r"@\w*[ \t]*[{(]")  # as the splitter starts a block
 _ENTRY_KEY = re.compile(r"@\w+\s*[{(]\s*([^\s,={}()\"]*)")
 _FIELD_NAME = re.compile(r"\s*([^\s,={}()\"#]+)\s*=\s*")
+_CONCATENATION = re.compile(r"\s*(?:#\s*)?")  # between the parts of a value
 _FIELD_START = re.compile(r"\n[ \t]*[A-Za-z][\w-]*[ \t]*=[ \t]*[{\"\d]")  # `  year = {`: a new field
 # the token in bibtexparser's "but found `X`.", "found a X before.", "found the end of the entry (`}`)."
 _FOUND_TOKEN = re.compile(r"found (?:a |the end of the entry \()?`?([^`\s]+?)`?\)?(?: before)?\.?\s*$")
@@ -122,6 +123,7 @@ class _RawEntry:
     line: int
     column: int
     key_span: Span
+    key_end: int
     resolved: dict[str, str] | None = field(default=None, repr=False)
 
 
@@ -174,7 +176,7 @@ class _Reader:
             try:
                 papers.append(self.paper(entry))
             except Exception as err:  # noqa: BLE001 - one odd entry must not cost the others
-                self.problem_at(entry.start, self.key_end(entry), f"cannot read entry '{entry.key}': {err!r}",
+                self.problem_at(entry.start, entry.key_end, f"cannot read entry '{entry.key}': {err!r}",
                                 "unreadable-entry")
         self.problems.sort(key=lambda p: (p.line, p.column))
         return ReadResult(papers=papers, problems=self.problems)
@@ -227,13 +229,10 @@ class _Reader:
         line, column = self.positions.at(start)
         entry = _RawEntry(block.entry_type, block.key, fields, field_lines, start=start,
                           end=start + len(block.raw), line=line, column=column,
-                          key_span=self.span(key_start, key_end))
+                          key_span=self.span(key_start, key_end), key_end=key_end)
         self.entries.append(entry)
         self.by_exact_key[block.key] = entry
         self.by_key.setdefault(block.key.lower(), entry)
-
-    def key_end(self, entry: _RawEntry) -> int:
-        return self.positions.line_starts[entry.key_span.end_line] + entry.key_span.end_col
 
     def report_failed(self, block: ParsingFailedBlock, start: int) -> None:
         """A block the splitter gave up on: said where it went wrong, in words a person can act on.
@@ -249,7 +248,8 @@ class _Reader:
         if block_type in ("string", "preamble", "comment"):
             what = f"@{block_type}" + (f" '{key}'" if key else "")
         else:
-            what = f"entry '{key}'" if key else f"'{raw.split(chr(10))[0][:40]}'"
+            first_line = raw.split("\n")[0][:40]
+            what = f"entry '{key}'" if key else f"'{first_line}'"
         head_end = start + (key_match.end() if key else head.end() if head else 1)
         reason = getattr(block.error, "abort_reason", str(block.error))
         if "end of file" in reason or "Unexpected block start" in reason:
@@ -352,7 +352,7 @@ class _Reader:
                          code="missing-parent")
         elif parent.key in self.resolving:
             self.problem(line, f"{relation} '{key}' of '{entry.key}' leads back to itself", severity="warning",
-                         code="missing-parent")
+                         code="parent-loop")
             return None
         return parent
 
@@ -391,9 +391,7 @@ def _unclosed_value(raw: str, fields_start: int) -> tuple[str, int] | None:
             close = _closing_delimiter(raw, pos)
             if close == len(raw) or _FIELD_START.search(raw, pos, close):
                 return field.group(1), pos
-            pos = close + 1
-            hash_mark = re.match(r'\s*#\s*', raw[pos:])
-            pos += hash_mark.end() if hash_mark else 0
+            pos = _CONCATENATION.match(raw, close + 1).end()
     return None
 
 
