@@ -81,6 +81,12 @@ class Library:
     def visible_sources(self, scope: Scope) -> frozenset[str]:
         return scope.own_sources | {str(p) for p in self.global_files}
 
+    def citable_sources(self, scope: Scope) -> frozenset[str]:
+        """Where LaTeX or pandoc would resolve the document's keys: a document that declares
+        bibliographies cites from those alone; one that declares none sees the workspace's and the
+        global libraries."""
+        return scope.own_sources if scope.declared else self.visible_sources(scope)
+
     # --- indexing ------------------------------------------------------------------------------
 
     def index_files(self, files: list[Path], progress: Callable[[int, int, str], None] | None = None) -> UpdateReport:
@@ -114,10 +120,9 @@ class Library:
         return self.searcher.search(query, limit=limit, prefer=scope.own_sources, within=self.visible_sources(scope))
 
     def known(self, key: str, scope: Scope) -> bool:
-        """Whether LaTeX or pandoc would resolve the key: a document that declares bibliographies
-        cites from those alone (a paper only in a global library is still undefined for it, and a
-        quick fix adds it); one that declares none sees the workspace's and the global libraries."""
-        return self.searcher.has_key(key, scope.own_sources if scope.declared else self.visible_sources(scope))
+        """Whether LaTeX or pandoc would resolve the key (a paper only in a global library is still
+        undefined for a document that declares bibliographies, and a quick fix adds it)."""
+        return self.searcher.has_key(key, self.citable_sources(scope))
 
     def undefined(self, citations, scope: Scope) -> list:
         """The key references of these citations that the document's bibliographies lack."""
@@ -158,16 +163,17 @@ class Library:
         return self.names.named_at(line, column, self.visible_sources(scope))
 
     def cited(self, key: str, scope: Scope) -> Hit | None:
-        """What a citation of ``key`` shows the document: its paper (own bibliographies first) as
-        the index's stored fields, no record decoded, so every key of a screen costs little. An
-        `ids` alias, not in the key field, goes the long way (lookup)."""
+        """The paper a citation of ``key`` resolves to, as LaTeX or pandoc would (own bibliographies
+        first), read from the index's stored fields: no record decoded, so every key of a screen
+        costs little. An `ids` alias, not in the key field, goes the long way (lookup)."""
         view = self.searcher.view()
-        allowed = view.sources(self.visible_sources(scope))
+        citable = self.citable_sources(scope)
+        allowed = view.sources(citable)
         docs = view.docs("key", key)
         docs = docs if allowed is None else docs & allowed
         if not docs:
             paper, _ = self.lookup(key, scope)
-            return None if paper is None else Hit(
+            return None if paper is None or paper.source not in citable else Hit(
                 key=paper.key, title=paper.title, surnames=[a.surname for a in paper.authors], year=paper.year,
                 venue=paper.venue, source=paper.source)
         own = scope.own_sources

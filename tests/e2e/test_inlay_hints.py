@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from .helpers import UTF8, open_document, position_at, until
+from .helpers import UTF8, open_document, position_at, until, wait_for_diagnostics
 from .projects import copy_projects
 
 ENABLED = {"inlayHints": {"enabled": True}}
@@ -41,14 +41,19 @@ def key_end(text: str, key: str) -> types.Position:
     return types.Position(line=line, character=character)
 
 
-@pytest.mark.settings(ENABLED)
+@pytest.mark.settings({**ENABLED, "libraries": ["../global-library.bib"]})
 @pytest.mark.encodings(["utf-16"])
 async def test_short_titles_after_keys(client: LanguageClient, workspace: Path):
+    """hochreiter1997long is in the personal library, but the thesis declares its bibliographies:
+    LaTeX would not resolve it, and it gets no hint (its diagnostic and quick fix say why)."""
     intro = workspace / "thesis" / "chapters" / "intro.tex"
     text = intro.read_text(encoding="utf-8") + "😀 again \\cite{he2016deep}\n"
     uri = open_document(client, intro, text)
-    hints = await until(lambda: inlay_hints(client, uri), lambda h: h is not None and len(h) == 5,
-                        "hints once the thesis bibliographies are indexed")
+    # diagnostics wait for the thesis bibliographies and the personal library to be indexed
+    await wait_for_diagnostics(client, uri, lambda d: [x.data["key"] for x in d] == ["vaswani2017atention",
+                                                                                    "hochreiter1997long"])
+    hints = await inlay_hints(client, uri)
+    assert len(hints) == 5
     assert [(h.label, h.tooltip) for h in hints[:4]] == [(label, tooltip) for _, label, tooltip in INTRO_HINTS]
     assert [h.position for h in hints[:4]] == [key_end(text, key) for key, _, _ in INTRO_HINTS]
     assert all(h.padding_left and h.kind is None for h in hints)
