@@ -63,6 +63,7 @@ class Paper(BaseModel):
     ids: list[str] = Field(default_factory=list)  # alias keys (biblatex `ids`)
     source: str = ""  # absolute path of the file the entry came from
     span: Span | None = None
+    key_span: Span | None = None  # where the key is written in the entry (None: generated, or not known)
     raw: str = ""  # the entry's original text, to copy into another bibliography
     key_generated: bool = False
 
@@ -81,14 +82,28 @@ class Paper(BaseModel):
 Severity = Literal["error", "warning", "information"]
 
 
+class Related(BaseModel):
+    """Another place in the same file that a problem refers to (the first entry of a duplicated
+    key, the brace that swallowed an entry), and what it is."""
+
+    span: Span
+    message: str
+
+
 class Problem(BaseModel):
-    """Something wrong in a source file, with where (0-based, as Span)."""
+    """Something wrong in a source file, with where (0-based, as Span). The range is
+    [line:column, end_line:end_column), the entry head or the token at fault; without an end it
+    is a point."""
 
     source: str
     line: int
     column: int = 0
+    end_line: int | None = None
+    end_column: int | None = None
     message: str
     severity: Severity = "error"
+    code: str = ""  # the kind, stable for tools: "syntax-error", "duplicate-key", "missing-key", "encoding"...
+    related: Related | None = None
 
     def render(self) -> str:
         """The linter line: ``path:line:col: severity: message`` (1-based)."""

@@ -44,7 +44,7 @@ from papercite.index import readers
 from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.text import abstract_words, unique_words, words
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: papers know where their key is; problems carry ranges and codes
 PREFIX_LENGTHS = (1, 2, 3)  # half-typed words this short are one term lookup, never an expansion
 KEY_PREFIX_LENGTHS = range(4, 9)  # key prefixes indexed as terms: typing a key is one look-up a keystroke
 INDEX_NAME = "papers"
@@ -184,12 +184,13 @@ def prepare_file(path: Path, record: SourceRecord) -> Prepared:
         data = path.read_bytes()
     except OSError as err:
         return Prepared(source, record, ReadResult(problems=[Problem(
-            source=source, line=0, message=f"cannot read: {err.strerror or err}")]))
+            source=source, line=0, message=f"cannot read: {err.strerror or err}", code="unreadable")]))
     record.sha1 = record.sha1 or hashlib.sha1(data).hexdigest()
     try:
         result = readers.parse_bytes(data, source)
     except Exception as err:  # a reader bug must cost one file, not the whole update
-        result = ReadResult(problems=[Problem(source=source, line=0, message=f"could not be read: {err!r}")])
+        result = ReadResult(problems=[Problem(source=source, line=0, message=f"could not be read: {err!r}",
+                                              code="unreadable")])
     return Prepared(source, record, result)
 
 
@@ -344,7 +345,8 @@ class PaperStore:
                     if record is not None:
                         report.removed.append(source)
                     else:
-                        report.problems.append(Problem(source=source, line=0, message="file not found"))
+                        report.problems.append(Problem(source=source, line=0, message="file not found",
+                                                       code="unreadable"))
                     continue
                 if record and digest == record.sha1:
                     record.size, record.mtime_ns = size, mtime  # unchanged, or touched only
@@ -359,11 +361,14 @@ class PaperStore:
         return report
 
     def update_text(self, source: str, text: str) -> UpdateReport:
-        """Index an editor buffer's contents for ``source`` (unsaved .bib edits complete at once).
-        The fingerprint is left stale so the file on disk is re-read when next seen."""
+        """Index an editor buffer's contents for ``source`` (unsaved .bib edits complete at once)."""
+        return self.update_parsed(source, readers.parse_text(text, source))
+
+    def update_parsed(self, source: str, result: ReadResult) -> UpdateReport:
+        """Index what was read from an editor buffer for ``source``. The fingerprint is left stale
+        so the file on disk is re-read when next seen."""
         started = time.perf_counter()
         report = UpdateReport()
-        result = readers.parse_text(text, source)
         record = SourceRecord(size=-1, mtime_ns=-1, sha1="", papers=len(result.papers), problems=result.problems)
         with self._process_lock():
             self._write(self.catalogue(), [Prepared(source, record, result)], 1, report, None)

@@ -25,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
+from papercite.index.model import ReadResult
 from papercite.index.store import IndexLocked
 from papercite.server.citations import syntax_for
 from papercite.server.citations.parsers import PARSERS
@@ -49,7 +50,8 @@ class OpenDocument:
     scope_version: int | None = None
     scope_time: float = 0.0
     recheck: bool = False  # a look at the scope is scheduled for when the refresh window ends
-    diagnostics: asyncio.TimerHandle | None = None  # diagnostics waiting for a pause in typing
+    diagnostics: asyncio.TimerHandle | None = None  # diagnostics (a bibliography: its reading) waiting for a pause in typing
+    parsed: tuple[int, ReadResult] | None = None  # a bibliography buffer read at a version: papers and problems
 
 
 @dataclass
@@ -110,6 +112,8 @@ class PaperciteServer(LanguageServer):
         self.index_again: set[Path] = set()  # of those, files found stale again meanwhile (changed during the run?)
         self.event_loop: asyncio.AbstractEventLoop | None = None
         self.hover_texts: dict[tuple, str] = {}  # (key, sources seen, abstract) -> hover Markdown
+        self.hint_titles: dict[tuple, tuple[str, str] | None] = {}  # (key, sources seen) -> inlay hint label, tooltip
+        self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
 
     def loop_call(self, function, *args) -> None:
         """Run function(*args) on the event loop thread (from a worker thread)."""
@@ -257,10 +261,13 @@ class PaperciteServer(LanguageServer):
         """Papers came, went or changed (or what documents see did): answers cached from the
         old index are dropped and every document's diagnostics are checked again."""
         from papercite.server.documents import publish_diagnostics
+        from papercite.server.inlay_hints import refresh_inlay_hints
 
         self.hover_texts.clear()
+        self.hint_titles.clear()
         for uri in list(self.documents):
             publish_diagnostics(self, uri)
+        refresh_inlay_hints(self)
 
     async def on_search_thread(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.search_thread, function, *args)
@@ -299,7 +306,7 @@ class Progress:
 
 
 def create_server(index_dir: Path | None = None) -> PaperciteServer:
-    from papercite.server import code_actions, completion, documents, entries, hover
+    from papercite.server import code_actions, completion, documents, entries, hover, inlay_hints, symbols
 
     server = PaperciteServer(index_dir)
 
@@ -340,6 +347,8 @@ def create_server(index_dir: Path | None = None) -> PaperciteServer:
     hover.register(server)
     code_actions.register(server)
     entries.register(server)
+    symbols.register(server)
+    inlay_hints.register(server)
     return server
 
 

@@ -392,6 +392,12 @@ class WorkspaceScan:
 def workspace_bibliographies(root: Path, limit: int = 200, budget: float = 0.5) -> WorkspaceScan:
     """BibTeX and CSL files under ``root``, for documents that declare none. Bounded by ``limit``
     files and ``budget`` seconds, since it runs while the user waits for a completion."""
+    return walk_workspace(root, is_bibliography_file, limit, budget)
+
+
+def walk_workspace(root: Path, wanted: Callable[[Path], bool], limit: int, budget: float) -> WorkspaceScan:
+    """The files under ``root`` that ``wanted`` accepts, in a stable order, skipping folders that
+    hold no sources; bounded by ``limit`` files and ``budget`` seconds."""
     deadline = time.monotonic() + budget
     found: list[Path] = []
     for folder, dirs, names in os.walk(root):
@@ -400,7 +406,7 @@ def workspace_bibliographies(root: Path, limit: int = 200, budget: float = 0.5) 
         dirs[:] = sorted(d for d in dirs if not _skipped_dir(Path(folder, d)))
         for name in sorted(names):
             path = Path(folder, name)
-            if _is_bibliography(path):
+            if wanted(path):
                 if len(found) == limit:
                     return WorkspaceScan(found, True)
                 found.append(path.resolve())
@@ -412,22 +418,32 @@ def _skipped_dir(path: Path) -> bool:
     return path.name.startswith(".") or path.name in _SKIP_DIRS or (path / "pyvenv.cfg").exists()
 
 
-def _is_bibliography(path: Path) -> bool:
+def is_bibliography_file(path: Path) -> bool:
+    """A BibTeX file, or a JSON/YAML file whose first KB reads as CSL."""
     suffix = path.suffix.lower()
     if suffix in _BIBTEX_SUFFIXES:
         return True
-    return suffix in _CSL_SUFFIXES and not path.stem.startswith(_CONFIG_STEMS) and _looks_like_csl(path)
-
-
-def _looks_like_csl(path: Path) -> bool:
-    """Sniff the first KB: CSL JSON is a list of objects with "id"/"type"; CSL YAML has a top-level
-    ``references:`` or is a list of items with ``id:``. package.json and tool configs are neither."""
+    if suffix not in _CSL_SUFFIXES:
+        return False
     try:
         with path.open("rb") as f:
-            head = f.read(_SNIFF_BYTES).decode("utf-8", "ignore").lstrip("\ufeff")
+            head = f.read(_SNIFF_BYTES).decode("utf-8", "ignore")
     except OSError:
         return False
-    if path.suffix.lower() == ".json":
+    return looks_like_bibliography(path, head)
+
+
+def looks_like_bibliography(path: Path, text: str) -> bool:
+    """Whether a file of this name and text (its first KB is enough) is a bibliography: BibTeX by
+    its name; CSL JSON a list of objects with "id"/"type"; CSL YAML with a top-level
+    ``references:`` or a list of items with ``id:``. package.json and tool configs are none."""
+    suffix = path.suffix.lower()
+    if suffix in _BIBTEX_SUFFIXES:
+        return True
+    if suffix not in _CSL_SUFFIXES or path.stem.startswith(_CONFIG_STEMS):
+        return False
+    head = text[:_SNIFF_BYTES].lstrip("\ufeff")
+    if suffix == ".json":
         return bool(_CSL_JSON.match(head) and _CSL_JSON_KEY.search(head))
     return bool(_CSL_YAML.search(head))
 

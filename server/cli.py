@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", parents=[common],
                                 help="report undefined citations and bibliography errors like a linter")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                       help="a LaTeX/Markdown document, a bibliography, or a project folder")
     check.add_argument("--json", action="store_true", help="one JSON object a line")
 
     commands.add_parser("demo", parents=[common], help="index the bundled sample library and show what it does")
@@ -154,7 +155,7 @@ def cmd_serve(args) -> int:
 def cmd_check(args) -> int:
     from papercite.server.check import run_check
 
-    return run_check(args.files, index_dir=args.index_dir, as_json=args.json)
+    return run_check(args.paths, index_dir=args.index_dir, as_json=args.json)
 
 
 def cmd_demo(args) -> int:
@@ -166,4 +167,8 @@ def cmd_demo(args) -> int:
 COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "check": cmd_check, "demo": cmd_demo}
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m papercite.server.cli`: run the module as imported, not this __main__ copy, so that
+    # a CliError raised by another module (check.py) is the class main() catches
+    from papercite.server import cli
+
+    sys.exit(cli.main())

@@ -1,4 +1,5 @@
-"""Document sync: keeping scopes and bibliographies current, and undefined-key diagnostics.
+"""Document sync: keeping scopes and bibliographies current, and diagnostics: undefined keys in
+citing documents, syntax errors, duplicate keys and keyless entries in bibliographies.
 
 An open bibliography (.bib, CSL) is re-indexed from its buffer as it is edited, so a new entry
 completes before it is saved; closing it re-reads the file on disk.
@@ -6,13 +7,17 @@ completes before it is saved; closing it re-reads the file on disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from papercite.index.readers import is_library
+from papercite.index.model import Problem, ReadResult
+from papercite.index.readers import is_library, parse_text
 from papercite.server.app import PARSERS, OpenDocument, PaperciteServer, document_syntax
+from papercite.server.bibliographies import looks_like_bibliography
+from papercite.server.positions import Lines
 
 DIAGNOSTICS_DELAY = 0.3  # seconds of quiet typing before a document's citations are checked
 
@@ -61,45 +66,100 @@ def register(server: PaperciteServer) -> None:
 
 def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
     """React to new text. While typing, diagnostics wait for a pause (DIAGNOSTICS_DELAY), so
-    checking every citation never queues ahead of the completion requests on the search thread."""
+    checking every citation never queues ahead of the completion requests on the search thread;
+    a bibliography is read and indexed after the pause too, and its diagnostics follow."""
     state = ls.documents[uri]
-    if state.syntax is None:
-        if is_library(state.path):
-            reindex_buffer(ls, uri)
+    if state.syntax is None and not is_library(state.path):
         return
-    ls.scope(uri)
+    if state.syntax is not None:
+        ls.scope(uri)
     if state.diagnostics is not None:
         state.diagnostics.cancel()
         state.diagnostics = None
+    check = publish_diagnostics if state.syntax is not None else reindex_buffer
     if typing and ls.event_loop is not None:
-        state.diagnostics = ls.event_loop.call_later(DIAGNOSTICS_DELAY, publish_diagnostics, ls, uri)
+        state.diagnostics = ls.event_loop.call_later(DIAGNOSTICS_DELAY, check, ls, uri)
     else:
-        publish_diagnostics(ls, uri)
+        check(ls, uri)
 
 
 def reindex_buffer(ls: PaperciteServer, uri: str) -> None:
-    """Index the buffer's current text; edits arriving faster than indexing coalesce to the last."""
+    """Read the buffer's current text, publish its diagnostics, then index it. Reading runs beside
+    the indexing thread, not behind it: indexing a big library takes seconds, and the diagnostics
+    and the outline need only the reading. Edits arriving faster coalesce to the last."""
     state = ls.documents[uri]
-    version = ls.workspace.get_text_document(uri).version
+    text_document = ls.workspace.get_text_document(uri)
+    text, version = text_document.source, text_document.version
 
-    def work() -> None:
-        current = ls.workspace.get_text_document(uri)
-        if current.version != version or uri not in ls.documents:
-            return  # a newer edit is queued behind us
-        ls.library.index_text(state.path, current.source)
-        ls.loop_call(ls.index_changed)
+    def current() -> bool:  # False once a newer edit is queued behind us, or the buffer closed
+        return ls.documents.get(uri) is state and ls.workspace.get_text_document(uri).version == version
 
-    ls.index_thread.submit(work)
+    def read() -> None:
+        if current():
+            read_buffer(state, text, version)
+            ls.loop_call(publish_diagnostics, ls, uri)
+            ls.index_thread.submit(index)
+
+    def index() -> None:
+        if current():
+            ls.library.index_buffer(state.path, read_buffer(state, text, version))
+            ls.loop_call(ls.index_changed)
+
+    if ls.event_loop is None:
+        read()
+    else:
+        ls.event_loop.run_in_executor(None, read)
+
+
+def read_buffer(state: OpenDocument, text: str, version: int) -> ReadResult:
+    """A bibliography buffer's papers and problems at this version, read once for indexing,
+    diagnostics and symbols (an older version read late does not replace a newer one)."""
+    parsed = state.parsed
+    if parsed is None or parsed[0] != version:
+        parsed = (version, parse_text(text, str(state.path)))
+        if state.parsed is None or state.parsed[0] < version:
+            state.parsed = parsed
+    return parsed[1]
+
+
+def is_bibliography(ls: PaperciteServer, state: OpenDocument, text: str) -> bool:
+    """Whether an open non-citing document is a bibliography: a .bib file, a JSON/YAML file that
+    reads as CSL, or one a document or the `libraries` setting names (a package.json, opened in an
+    editor that sends every JSON file, is none of papercite's business)."""
+    return is_library(state.path) and (
+        looks_like_bibliography(state.path, text) or state.path in ls.library.global_files
+        or any(d.scope is not None and state.path in d.scope.own for d in ls.documents.values()))
 
 
 def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
-    """Warnings for cited keys that are in none of the document's bibliographies, and for
-    declared bibliographies that do not exist. Runs on the search thread."""
+    """Diagnostics of an open document, computed on the search thread and published unless the
+    text changed meanwhile: a citing document's undefined keys and missing bibliographies, or a
+    bibliography's problems."""
     found = ls.document(uri)
-    if found is None or found[0].syntax is None:
+    if found is None:
         return
     state, text, lines = found
     version = ls.workspace.get_text_document(uri).version
+    if state.syntax is None:
+        check = bibliography_diagnostics(ls, uri, state, text, lines, version)
+    else:
+        check = citation_diagnostics(ls, uri, state, text, lines)
+    if check is None:
+        return
+
+    def publish(future) -> None:
+        if future.exception() is None and ls.workspace.get_text_document(uri).version == version:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+                uri=uri, version=version, diagnostics=future.result()))
+
+    ls.search_thread.submit(check).add_done_callback(
+        lambda future: ls.loop_call(publish, future))
+
+
+def citation_diagnostics(ls: PaperciteServer, uri: str, state: OpenDocument, text: str,
+                         lines: Lines) -> Callable[[], list[types.Diagnostic]]:
+    """Warnings for cited keys that are in none of the document's bibliographies, and for
+    declared bibliographies that do not exist."""
     scope = ls.scope(uri)
     parser = PARSERS[state.syntax]
     # While the document's bibliographies are still being indexed, a missing key may just not be
@@ -113,18 +173,41 @@ def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
             source="papercite", code="undefined-key", data={"key": ref.key},
             message=f"'{ref.key}' is not in this document's bibliographies")
             for ref in ls.library.undefined(citations, scope)]
-        for problem in scope.problems:
-            if Path(problem.source) == state.path:
-                start = lines.offset(types.Position(line=problem.line, character=problem.column))
-                diagnostics.append(types.Diagnostic(
-                    range=lines.range(start, start), severity=types.DiagnosticSeverity.Warning,
-                    source="papercite", message=problem.message))
+        # a declaration being typed names a missing file for a moment: a warning, not an error
+        diagnostics += [problem_diagnostic(problem, lines, uri, types.DiagnosticSeverity.Warning)
+                        for problem in scope.problems if Path(problem.source) == state.path]
         return diagnostics
 
-    def publish(future) -> None:
-        if future.exception() is None and ls.workspace.get_text_document(uri).version == version:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-                uri=uri, version=version, diagnostics=future.result()))
+    return check
 
-    ls.search_thread.submit(check).add_done_callback(
-        lambda future: ls.loop_call(publish, future))
+
+def bibliography_diagnostics(ls: PaperciteServer, uri: str, state: OpenDocument, text: str, lines: Lines,
+                             version: int) -> Callable[[], list[types.Diagnostic]] | None:
+    """A bibliography's problems as its buffer reads now: syntax errors, duplicate keys, entries
+    without a key, encoding. None until indexing has read this version (it publishes then).
+    Every kind of diagnostic on a bibliography is one list added in check()."""
+    if state.parsed is None or state.parsed[0] != version or not is_bibliography(ls, state, text):
+        return None
+    problems = state.parsed[1].problems
+
+    def check() -> list[types.Diagnostic]:
+        return [problem_diagnostic(problem, lines, uri) for problem in problems]
+
+    return check
+
+
+SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
+              "information": types.DiagnosticSeverity.Information}
+
+
+def problem_diagnostic(problem: Problem, lines: Lines, uri: str,
+                       severity: types.DiagnosticSeverity | None = None) -> types.Diagnostic:
+    """A reader's or a declaration's problem as a diagnostic of the document it is in."""
+    start = lines.offset_at(problem.line, problem.column)
+    end = start if problem.end_line is None else lines.offset_at(problem.end_line, problem.end_column or 0)
+    related = problem.related and [types.DiagnosticRelatedInformation(
+        location=types.Location(uri=uri, range=lines.span_range(problem.related.span)),
+        message=problem.related.message)]
+    return types.Diagnostic(range=lines.range(start, end), severity=severity or SEVERITIES[problem.severity],
+                            source="papercite", code=problem.code or None, message=problem.message,
+                            related_information=related or None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercite.index.match import keys_one_edit_from, paper_named
-from papercite.index.model import Paper, Problem
+from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.names import NameMatch, PaperNames
 from papercite.index.search import Hit, PaperSearch
 from papercite.index.store import PaperStore, UpdateReport, update_in_child
@@ -81,6 +81,12 @@ class Library:
     def visible_sources(self, scope: Scope) -> frozenset[str]:
         return scope.own_sources | {str(p) for p in self.global_files}
 
+    def citable_sources(self, scope: Scope) -> frozenset[str]:
+        """Where LaTeX or pandoc would resolve the document's keys: a document that declares
+        bibliographies cites from those alone; one that declares none sees the workspace's and the
+        global libraries."""
+        return scope.own_sources if scope.declared else self.visible_sources(scope)
+
     # --- indexing ------------------------------------------------------------------------------
 
     def index_files(self, files: list[Path], progress: Callable[[int, int, str], None] | None = None) -> UpdateReport:
@@ -88,9 +94,9 @@ class Library:
         big first indexing stay out of the server); readers see each committed batch at once."""
         return update_in_child(self.store.dir, files, progress)
 
-    def index_text(self, source: Path, text: str) -> UpdateReport:
-        """An edited, maybe unsaved, bibliography buffer: small, so in this process."""
-        return self.store.update_text(str(source), text)
+    def index_buffer(self, source: Path, result: ReadResult) -> UpdateReport:
+        """An edited, maybe unsaved, bibliography buffer (already read): small, so in this process."""
+        return self.store.update_parsed(str(source), result)
 
     def needs_indexing(self, files: list[Path]) -> list[Path]:
         """Files not indexed, changed on disk since, or indexed and since deleted (a stat each)."""
@@ -114,10 +120,9 @@ class Library:
         return self.searcher.search(query, limit=limit, prefer=scope.own_sources, within=self.visible_sources(scope))
 
     def known(self, key: str, scope: Scope) -> bool:
-        """Whether LaTeX or pandoc would resolve the key: a document that declares bibliographies
-        cites from those alone (a paper only in a global library is still undefined for it, and a
-        quick fix adds it); one that declares none sees the workspace's and the global libraries."""
-        return self.searcher.has_key(key, scope.own_sources if scope.declared else self.visible_sources(scope))
+        """Whether LaTeX or pandoc would resolve the key (a paper only in a global library is still
+        undefined for a document that declares bibliographies, and a quick fix adds it)."""
+        return self.searcher.has_key(key, self.citable_sources(scope))
 
     def undefined(self, citations, scope: Scope) -> list:
         """The key references of these citations that the document's bibliographies lack."""
@@ -156,6 +161,26 @@ class Library:
     def named_at(self, line: str, column: int, scope: Scope) -> NameMatch | None:
         """The one paper whose short name or title the prose around ``column`` of ``line`` gives."""
         return self.names.named_at(line, column, self.visible_sources(scope))
+
+    def cited(self, key: str, scope: Scope) -> Hit | None:
+        """The paper a citation of ``key`` resolves to, as LaTeX or pandoc would (own bibliographies
+        first), read from the index's stored fields: no record decoded, so every key of a screen
+        costs little. An `ids` alias, not in the key field, goes the long way (lookup)."""
+        view = self.searcher.view()
+        citable = self.citable_sources(scope)
+        allowed = view.sources(citable)
+        docs = view.docs("key", key)
+        docs = docs if allowed is None else docs & allowed
+        if not docs:
+            paper, _ = self.lookup(key, scope)
+            return None if paper is None or paper.source not in citable else Hit(
+                key=paper.key, title=paper.title, surnames=[a.surname for a in paper.authors], year=paper.year,
+                venue=paper.venue, source=paper.source)
+        own = scope.own_sources
+        docnum, stored = min(((d, view.stored(d)) for d in docs), key=lambda found: found[1]["source"] not in own)
+        return Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
+                   year=stored.get("year"), venue=stored.get("venue", ""), source=stored["source"],
+                   docnum=docnum, view=view)
 
     def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
         """Keys the document sees that are spelt most like ``key`` (a typo, most likely), nearest

@@ -11,15 +11,17 @@ from bisect import bisect_right
 
 from lsprotocol import types
 
+from papercite.index.model import Span
+
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
 def _units(text: str, encoding: str) -> int:
+    if encoding == types.PositionEncodingKind.Utf32 or text.isascii():
+        return len(text)
     if encoding == types.PositionEncodingKind.Utf8:
         return len(text.encode("utf-8", "surrogatepass"))
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len(text)
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)  # astral characters take two UTF-16 units
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2  # astral characters take two UTF-16 units
 
 
 def _chars(line: str, units: int, encoding: str) -> int:
@@ -71,3 +73,21 @@ class Lines:
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
+
+    def offset_at(self, line: int, column: int) -> int:
+        """The offset of a line and column counted in code points, as readers and parsers count
+        them (papercite.index.model); clamped to the line and the text."""
+        if line >= len(self.starts):
+            return len(self.text)
+        line = max(line, 0)
+        return self.starts[line] + min(max(column, 0), len(self.line_text(line)))
+
+    def span_range(self, span: Span) -> types.Range:
+        """A reader's span (code points) as an LSP range."""
+        return types.Range(start=self._position_at(span.start_line, span.start_col),
+                           end=self._position_at(span.end_line, span.end_col))
+
+    def _position_at(self, line: int, column: int) -> types.Position:
+        if not 0 <= line < len(self.starts):
+            return self.position(len(self.text) if line > 0 else 0)
+        return types.Position(line=line, character=_units(self.line_text(line)[:max(column, 0)], self.encoding))

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "index" / "sample"
+PROJECTS = Path(__file__).resolve().parent / "fixtures" / "projects"
 
 
-def papercite(*args: str, env_home: Path | None = None) -> subprocess.CompletedProcess:
+def papercite(*args: str, env_home: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     if env_home:
         env["XDG_CACHE_HOME"] = str(env_home)
     return subprocess.run([sys.executable, "-m", "papercite.server.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+                          env=env, timeout=120, check=False, cwd=cwd)
 
 
 def test_index_then_search(tmp_path: Path):
@@ -101,7 +102,8 @@ def test_check_reports_undefined_keys_like_a_linter(tmp_path: Path):
     ]
     rows = [json.loads(line) for line in papercite("check", str(project / "draft.tex"), "--json",
                                                     "--index-dir", str(tmp_path / "i")).stdout.splitlines()]
-    assert rows == [{"path": str(project / "draft.tex"), "line": 44, "column": 12, "severity": "error",
+    assert rows == [{"path": str(project / "draft.tex"), "line": 44, "column": 12, "end_line": 44, "end_column": 30,
+                     "severity": "error", "code": "undefined-key",
                      "message": "undefined citation key 'smith2099imaginary'"}]
 
 
@@ -118,8 +120,149 @@ def test_check_passes_a_clean_document_and_flags_a_missing_bibliography(tmp_path
     assert "gone.bib" in done.stdout and "undefined citation key 'vaswani2017attention'" in done.stdout
 
 
+# --- papercite check on the fixture projects (paths relative to the folder it runs in) ---
+
+THESIS_PROBLEMS = [
+    "thesis/chapters/intro.tex:10:37: error: undefined citation key 'vaswani2017atention' "
+    "(did you mean 'vaswani2017attention'?)",
+    "thesis/chapters/intro.tex:11:20: error: undefined citation key 'hochreiter1997long'",
+]
+NOTES_PROBLEMS = [
+    "notes/index.qmd:8:73: error: undefined citation key 'watsn1953molecular' (did you mean 'watson1953molecular'?)",
+    "notes/methods.md:11:3: error: undefined citation key 'lecun2015deep'",
+]
+
+
+@pytest.fixture
+def projects(tmp_path: Path) -> Path:
+    """Both fixture projects in a folder, with a README that mentions @someone beside the thesis (no
+    pandoc document: it declares no bibliography)."""
+    root = tmp_path / "work"
+    shutil.copytree(PROJECTS, root)
+    (root / "thesis" / "README.md").write_text("Ask @alice about the figures.\n", encoding="utf-8")
+    return root
+
+
+def test_check_project_folders(projects: Path, tmp_path: Path):
+    """A folder is the project in it: its documents, each against the bibliographies it sees (the
+    chapters through their TeX root), and its bibliographies; a problem is reported once."""
+    index = str(tmp_path / "i")
+    done = papercite("check", "thesis", "notes", "--index-dir", index, cwd=projects)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == NOTES_PROBLEMS + THESIS_PROBLEMS
+    assert done.stderr == "papercite check: 5 documents and 4 bibliographies: 4 errors, 0 warnings\n"
+    # a chapter named alone is checked against its root's bibliographies, as in the editor
+    done = papercite("check", "thesis/chapters/intro.tex", "thesis/chapters/methods.tex", "--index-dir", index,
+                     cwd=projects)
+    assert (done.returncode, done.stdout.splitlines()) == (1, THESIS_PROBLEMS)
+
+
+def test_check_passes_once_the_project_is_fixed(projects: Path, tmp_path: Path):
+    intro = projects / "thesis" / "chapters" / "intro.tex"
+    intro.write_text(intro.read_text(encoding="utf-8").replace("vaswani2017atention", "vaswani2017attention"),
+                     encoding="utf-8")
+    personal = (projects / "global-library.bib").read_text(encoding="utf-8")
+    lstm = personal[personal.index("@article{hochreiter1997long"):personal.index("@inproceedings{goodfellow")]
+    with (projects / "thesis" / "refs" / "classics.bib").open("a", encoding="utf-8") as classics:
+        classics.write("\n" + lstm)
+    done = papercite("check", "thesis", "--index-dir", str(tmp_path / "i"), cwd=projects)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == "papercite check: 3 documents and 2 bibliographies: 0 errors, 0 warnings\n"
+
+
+def test_check_reports_bibliography_problems_of_a_project(projects: Path, tmp_path: Path):
+    """Duplicates, keyless entries and syntax errors in a bibliography the project uses, with the
+    undefined keys they cause (kingma2015adam's entry is skipped)."""
+    ml = projects / "thesis" / "refs" / "ml.bib"
+    ml.write_text(ml.read_text(encoding="utf-8").replace("{Adam: A Method for Stochastic Optimization},",
+                                                         "{Adam: A Method for Stochastic Optimization,")
+                  + "\n@misc{he2016deep,\n  title = {Again}\n}\n\n@article{\n  title = {No key}\n}\n",
+                  encoding="utf-8")
+    done = papercite("check", "thesis", "--index-dir", str(tmp_path / "i"), cwd=projects)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "thesis/chapters/intro.tex:10:37: error: undefined citation key 'vaswani2017atention' "
+        "(did you mean 'vaswani2017attention'?)",
+        "thesis/chapters/intro.tex:11:20: error: undefined citation key 'hochreiter1997long'",
+        "thesis/chapters/methods.tex:4:27: error: undefined citation key 'kingma2015adam'",
+        "thesis/refs/ml.bib:31:1: error: entry 'kingma2015adam' is not closed before the next entry: the value of "
+        "'title' (line 32) does not end where it should (an unbalanced '{'?); it is skipped",
+        "thesis/refs/ml.bib:63:7: error: duplicate citation key 'he2016deep' (first on line 19); "
+        "this entry is ignored",
+        "thesis/refs/ml.bib:67:1: error: entry without a citation key; it is skipped",
+    ]
+    rows = [json.loads(line) for line in papercite("check", "thesis/refs/ml.bib", "--json", "--index-dir",
+                                                    str(tmp_path / "i"), cwd=projects).stdout.splitlines()]
+    assert rows[1] == {"path": "thesis/refs/ml.bib", "line": 63, "column": 7, "end_line": 63, "end_column": 17,
+                       "severity": "error", "code": "duplicate-key",
+                       "message": "duplicate citation key 'he2016deep' (first on line 19); this entry is ignored"}
+    assert [(r["code"], r["line"], r["column"], r["end_line"], r["end_column"]) for r in rows] == [
+        ("syntax-error", 31, 1, 31, 30), ("duplicate-key", 63, 7, 63, 17), ("missing-key", 67, 1, 67, 10)]
+
+
+def test_check_a_missing_path_is_a_usage_error(tmp_path: Path):
+    done = papercite("check", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "i"))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"papercite: error: {tmp_path / 'nowhere'}: no such file or folder\n"
+
+
+# --- papercite check on real drafts and broken files (../shared/corpora) ---
+
 def test_check_reports_a_broken_bibliography_with_its_line(corpora: Path, tmp_path: Path):
     bad = corpora / "malformed" / "r-bibtex-unbalanced_braces.bib"
     done = papercite("check", str(bad), "--index-dir", str(tmp_path / "i"))
     assert done.returncode == 1
-    assert f"{bad}:9:1: error: entry 'murdoch:2010' is never closed" in done.stdout
+    assert done.stdout == (f"{bad}:9:1: error: entry 'murdoch:2010' is never closed: the value of 'title' (line 11) "
+                           "does not end where it should (an unbalanced '{'?); it is skipped\n")
+
+
+def test_check_malformed_and_latin1_bibliographies(corpora: Path, tmp_path: Path):
+    """A folder of broken files: one error each; a Latin-1 file is a warning only (exit 0 alone)."""
+    latin1 = corpora / "bib" / "afpsample.latin1.bib"
+    done = papercite("check", str(corpora / "malformed"), str(latin1), "--json", "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 1
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [
+        {"path": str(latin1), "line": 51, "column": 29, "end_line": 51, "end_column": 30, "severity": "warning",
+         "code": "encoding", "message": "not valid UTF-8 (first invalid byte: 0xBF); read as Latin-1"},
+        {"path": str(corpora / "malformed" / "bbt-endnote-export-no-key.bib"), "line": 2, "column": 2,
+         "end_line": 2, "end_column": 11, "severity": "error", "code": "missing-key",
+         "message": "entry without a citation key; it is skipped"},
+        {"path": str(corpora / "malformed" / "r-bibtex-unbalanced_braces.bib"), "line": 9, "column": 1,
+         "end_line": 9, "end_column": 19, "severity": "error", "code": "syntax-error",
+         "message": "entry 'murdoch:2010' is never closed: the value of 'title' (line 11) does not end where it "
+                    "should (an unbalanced '{'?); it is skipped"},
+    ]
+    done = papercite("check", str(latin1), "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 0
+    assert done.stdout == f"{latin1}:51:29: warning: not valid UTF-8 (first invalid byte: 0xBF); read as Latin-1\n"
+
+
+def test_check_pandoc_draft_without_a_bibliography(corpora: Path, tmp_path: Path):
+    """pandoc's citation test declares no bibliography and its folder holds none: every citation
+    is undefined, at its key (the Cyrillic key's column counts characters)."""
+    draft = corpora / "drafts" / "pandoc-markdown-citations.md"
+    done = papercite("check", str(draft), "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 1
+    expected = [(4, 7, "nonexistent"), (6, 6, "nonexistent"), (8, 6, "item1"), (10, 6, "item1"), (12, 6, "item1"),
+                (14, 6, "item1"), (14, 15, "item2"), (14, 38, "пункт3"), (18, 28, "item1"), (18, 49, "пункт3"),
+                (20, 23, "item1"), (24, 42, "item1"), (26, 33, "item1"), (30, 30, "item1"), (35, 8, "пункт3"),
+                (35, 57, "пункт3"), (37, 28, "item1"), (37, 44, "пункт3"), (37, 53, "item2"), (39, 42, "item1"),
+                (39, 80, "item2")]
+    assert done.stdout.splitlines() == [f"{draft}:{line}:{column}: error: undefined citation key '{key}'"
+                                        for line, column, key in expected]
+
+
+def test_check_latex_draft_with_a_missing_bibliography(corpora: Path, tmp_path: Path):
+    """The harvard manual's `\\bibliography{harvard}` is not beside it: that is an error at the
+    declaration, and each citation (through harvard's own commands) is undefined."""
+    draft = corpora / "drafts" / "harvard.tex"
+    done = papercite("check", str(draft), "--index-dir", str(tmp_path / "i"))
+    assert done.returncode == 1
+    expected = [(51, 60, "latex"), (51, 83, "btxdoc"), (65, 40, "agsm"), (92, 16, "btxdoc"), (92, 49, "latex"),
+                (100, 20, "btxdoc"), (100, 55, "latex"), (112, 17, "latex"), (125, 31, "latex"), (125, 37, "btxdoc"),
+                (162, 20, "btxdoc"), (162, 27, "latex"), (174, 11, "btxdoc"), (196, 25, "agsm"), (204, 20, "latex"),
+                (215, 20, "btxdoc"), (215, 55, "latex"), (223, 34, "btxdoc"), (223, 41, "latex"), (227, 34, "btxdoc"),
+                (227, 41, "latex"), (292, 56, "latex2htmldoc"), (302, 78, "latex")]
+    assert done.stdout.splitlines() == [
+        *(f"{draft}:{line}:{column}: error: undefined citation key '{key}'" for line, column, key in expected),
+        f"{draft}:337:15: error: bibliography not found: harvard ({corpora / 'drafts' / 'harvard.bib'})"]

@@ -38,7 +38,11 @@ def parse_text(text: str, source: str, fmt: str | None = None) -> ReadResult:
     if fmt is None:
         return ReadResult(problems=[Problem(source=source, line=0, message=f"unknown library format: {Path(source).suffix or 'no extension'}")])
     module = importlib.import_module(f"papercite.index.readers.{fmt}")
-    return module.parse(text, source)
+    result = module.parse(text, source)
+    if (lost := replacement_characters(text, source)) is not None:
+        result.problems.insert(0, lost)
+        result.problems.sort(key=lambda p: (p.line, p.column))
+    return result
 
 
 def read_file(path: Path) -> ReadResult:
@@ -47,7 +51,8 @@ def read_file(path: Path) -> ReadResult:
     try:
         data = path.read_bytes()
     except OSError as err:
-        return ReadResult(problems=[Problem(source=str(path), line=0, message=f"cannot read: {err.strerror or err}")])
+        return ReadResult(problems=[Problem(source=str(path), line=0, message=f"cannot read: {err.strerror or err}",
+                                            code="unreadable")])
     return parse_bytes(data, str(path))
 
 
@@ -57,6 +62,36 @@ def parse_bytes(data: bytes, source: str) -> ReadResult:
     result = parse_text(text, source)
     result.encoding = encoding
     if encoding != "utf-8":
-        result.problems.insert(0, Problem(source=source, line=0, severity="information",
-                                          message=f"not valid UTF-8; read as {encoding}"))
+        result.problems.insert(0, not_utf8(data, source))
     return result
+
+
+def not_utf8(data: bytes, source: str) -> Problem:
+    """Where a file read as Latin-1 stops being UTF-8 (in that text, byte offsets are character
+    offsets): people fix an encoding one place at a time."""
+    try:
+        data.decode("utf-8")
+        at = 0  # not reached: decode() only falls back on invalid UTF-8
+    except UnicodeDecodeError as err:
+        at = err.start
+    line = data.count(b"\n", 0, at)
+    column = at - (data.rfind(b"\n", 0, at) + 1)
+    return Problem(source=source, line=line, column=column, end_line=line, end_column=column + 1,
+                   severity="warning", code="encoding",
+                   message=f"not valid UTF-8 (first invalid byte: 0x{data[at]:02X}); read as Latin-1")
+
+
+def replacement_characters(text: str, source: str) -> Problem | None:
+    """U+FFFD in a text marks characters lost by an earlier decoding with the wrong encoding (an
+    editor opening a Latin-1 file as UTF-8, say): saving the text now keeps them lost."""
+    at = text.find("\ufffd")
+    if at == -1:
+        return None
+    line = text.count("\n", 0, at)
+    column = at - (text.rfind("\n", 0, at) + 1)
+    more = text.count("\ufffd") - 1
+    return Problem(source=source, line=line, column=column, end_line=line, end_column=column + 1,
+                   severity="warning", code="encoding",
+                   message="'\ufffd' (U+FFFD) marks a character lost by reading the file with the wrong encoding"
+                           + (f" ({more} more in the file)" if more else "")
+                           + "; reopen it with its real encoding (Latin-1?) before saving")

@@ -24,7 +24,7 @@ from bibtexparser.model import (
 from bibtexparser.splitter import Splitter
 
 from papercite.index.latex import to_unicode
-from papercite.index.model import Author, Paper, Problem, ReadResult, Span
+from papercite.index.model import Author, Paper, Problem, ReadResult, Related, Span
 
 # The splitter logs every broken block as a warning; we report them as Problems instead.
 logging.getLogger("bibtexparser.splitter").setLevel(logging.ERROR)
@@ -92,7 +92,13 @@ _ARXIV_ID = r"(\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)"
 _ARXIV_IN_TEXT = re.compile(r"arXiv\s*:?\s*" + _ARXIV_ID, re.IGNORECASE)
 _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/" + _ARXIV_ID, re.IGNORECASE)
 _KEYLESS_ENTRY = re.compile(r"@\w+\s*[{(]\s*[^\s,={}()\"]+\s*=")
+_ENTRY_HEAD = re.compile(r"@\w*[ \t]*[{(]")  # as the splitter starts a block
 _ENTRY_KEY = re.compile(r"@\w+\s*[{(]\s*([^\s,={}()\"]*)")
+_FIELD_NAME = re.compile(r"\s*([^\s,={}()\"#]+)\s*=\s*")
+_CONCATENATION = re.compile(r"\s*(?:#\s*)?")  # between the parts of a value
+_FIELD_START = re.compile(r"\n[ \t]*[A-Za-z][\w-]*[ \t]*=[ \t]*[{\"\d]")  # `  year = {`: a new field
+# the token in bibtexparser's "but found `X`.", "found a X before.", "found the end of the entry (`}`)."
+_FOUND_TOKEN = re.compile(r"found (?:a |the end of the entry \()?`?([^`\s]+?)`?\)?(?: before)?\.?\s*$")
 
 
 def parse(text: str, source: str) -> ReadResult:
@@ -116,6 +122,8 @@ class _RawEntry:
     end: int
     line: int
     column: int
+    key_span: Span
+    key_end: int
     resolved: dict[str, str] | None = field(default=None, repr=False)
 
 
@@ -143,9 +151,21 @@ class _Reader:
         self.by_key: dict[str, _RawEntry] = {}  # lowercased: BibTeX matches crossref keys so too
         self.resolving: set[str] = set()
 
-    def problem(self, line: int, message: str, severity: str = "error", column: int = 0) -> None:
-        self.problems.append(
-            Problem(source=self.source, line=line, column=column, message=message, severity=severity))
+    def problem(self, line: int, message: str, severity: str = "error", code: str = "") -> None:
+        """A problem known only by its line (the splitter gives fields a line, not an offset)."""
+        self.problems.append(Problem(source=self.source, line=line, message=message, severity=severity, code=code))
+
+    def problem_at(self, start: int, end: int, message: str, code: str, severity: str = "error",
+                   related: Related | None = None) -> None:
+        """A problem covering the text [start, end)."""
+        span = self.span(start, end)
+        self.problems.append(Problem(
+            source=self.source, line=span.start_line, column=span.start_col, end_line=span.end_line,
+            end_column=span.end_col, message=message, severity=severity, code=code, related=related))
+
+    def span(self, start: int, end: int) -> Span:
+        (start_line, start_col), (end_line, end_col) = self.positions.at(start), self.positions.at(end)
+        return Span(start_line=start_line, start_col=start_col, end_line=end_line, end_col=end_col)
 
     def read(self) -> ReadResult:
         self.collect(Splitter(self.text).split().blocks)
@@ -156,7 +176,8 @@ class _Reader:
             try:
                 papers.append(self.paper(entry))
             except Exception as err:  # noqa: BLE001 - one odd entry must not cost the others
-                self.problem(entry.line, f"cannot read entry '{entry.key}': {err!r}", column=entry.column)
+                self.problem_at(entry.start, entry.key_end, f"cannot read entry '{entry.key}': {err!r}",
+                                "unreadable-entry")
         self.problems.sort(key=lambda p: (p.line, p.column))
         return ReadResult(papers=papers, problems=self.problems)
 
@@ -182,47 +203,89 @@ class _Reader:
                 self.report_failed(block, start)
 
     def add_entry(self, block: Entry, start: int) -> None:
-        line, column = self.positions.at(start)
+        head = _ENTRY_HEAD.match(block.raw)
+        head_end = start + (head.end() if head else 1)
         if not block.key:
-            self.problem(line, "entry without a citation key", column=column)
+            self.problem_at(start, head_end, "entry without a citation key; it is skipped", "missing-key")
             return
+        key_start = self.text.index(block.key, head_end)
+        key_end = key_start + len(block.key)
         fields: dict[str, str] = {}
         field_lines: dict[str, int] = {}
         for bib_field in block.fields:
             name = bib_field.key.lower()
             if name in fields:
                 message = f"duplicate field '{name}' in '{block.key}'; the first value is used"
-                self.problem(bib_field.start_line, message, severity="warning")
+                self.problem(bib_field.start_line, message, severity="warning", code="duplicate-field")
                 continue
             fields[name] = bib_field.value
             field_lines[name] = bib_field.start_line
         first = self.by_exact_key.get(block.key)
         if first is not None:
-            self.problem(line, f"duplicate citation key '{block.key}' (first on line {first.line + 1}); "
-                               "this entry is ignored", severity="warning", column=column)
+            self.problem_at(key_start, key_end, f"duplicate citation key '{block.key}' (first on line "
+                                                f"{first.line + 1}); this entry is ignored", "duplicate-key",
+                            related=Related(span=first.key_span, message=f"first definition of '{block.key}'"))
             return
-        entry = _RawEntry(block.entry_type, block.key, fields, field_lines,
-                          start=start, end=start + len(block.raw), line=line, column=column)
+        line, column = self.positions.at(start)
+        entry = _RawEntry(block.entry_type, block.key, fields, field_lines, start=start,
+                          end=start + len(block.raw), line=line, column=column,
+                          key_span=self.span(key_start, key_end), key_end=key_end)
         self.entries.append(entry)
         self.by_exact_key[block.key] = entry
         self.by_key.setdefault(block.key.lower(), entry)
 
     def report_failed(self, block: ParsingFailedBlock, start: int) -> None:
-        line, column = self.positions.at(start)
-        if _KEYLESS_ENTRY.match(block.raw):
-            self.problem(line, "entry without a citation key", column=column)
+        """A block the splitter gave up on: said where it went wrong, in words a person can act on.
+        The range is the entry's head (`@misc{key`), or the token the splitter stopped at."""
+        raw = block.raw
+        head = _ENTRY_HEAD.match(raw)
+        if head and _KEYLESS_ENTRY.match(raw):
+            self.problem_at(start, start + head.end(), "entry without a citation key; it is skipped", "missing-key")
             return
-        key_match = _ENTRY_KEY.match(block.raw)
+        key_match = _ENTRY_KEY.match(raw)
         key = key_match.group(1) if key_match else ""
-        what = f"entry '{key}'" if key else block.raw.split("\n")[0][:40]
-        reason = getattr(block.error, "abort_reason", str(block.error))
-        if "end of file" in reason:
-            message = f"{what} is never closed (unbalanced braces or quotes?); it is skipped"
-        elif "Unexpected block start" in reason:
-            message = f"{what} is not closed before the next entry (unbalanced braces or quotes?); it is skipped"
+        block_type = raw[1:head.end() - 1].strip().lower() if head else ""
+        if block_type in ("string", "preamble", "comment"):
+            what = f"@{block_type}" + (f" '{key}'" if key else "")
         else:
-            message = f"cannot parse {what}: {reason.strip()}; it is skipped"
-        self.problem(line, message, column=column)
+            first_line = raw.split("\n")[0][:40]
+            what = f"entry '{key}'" if key else f"'{first_line}'"
+        head_end = start + (key_match.end() if key else head.end() if head else 1)
+        reason = getattr(block.error, "abort_reason", str(block.error))
+        if "end of file" in reason or "Unexpected block start" in reason:
+            where = "is never closed" if "end of file" in reason else "is not closed before the next entry"
+            culprit = _unclosed_value(raw, key_match.end() if key else len(raw))
+            if culprit is None:
+                closer = ")" if head and head.group().endswith("(") else "}"
+                self.problem_at(start, head_end, f"{what} {where} (a missing '{closer}'?); it is skipped",
+                                "syntax-error")
+                return
+            name, opening = culprit
+            line = self.positions.at(start + opening)[0]
+            delimiter = raw[opening]
+            self.problem_at(start, head_end,
+                            f"{what} {where}: the value of '{name}' (line {line + 1}) does not end where it "
+                            f"should (an unbalanced '{delimiter}'?); it is skipped", "syntax-error",
+                            related=Related(span=self.span(start + opening, start + opening + 1),
+                                            message=f"the '{delimiter}' opening the value of '{name}'"))
+            return
+        found = _FOUND_TOKEN.search(reason)
+        if found is None:
+            self.problem_at(start, head_end, f"cannot parse {what}: {reason.strip()}; it is skipped", "syntax-error")
+            return
+        token = found.group(1)
+        end = start + len(raw)
+        at = end if self.text.startswith(token, end) else end - len(token)
+        if reason.startswith("Expected comma after entry key"):
+            expected = "',' after the key"
+        elif "Expected a `=` after entry key `" in reason:
+            expected = f"'=' and a value after the field name '{reason.split('`')[3]}'"
+        elif "Expected a `=`" in reason or "Expected equals sign" in reason:
+            expected = "'=' after a field name"
+        else:
+            expected = "',' or '}' after a field value"
+        self.problem_at(at, at + len(token), f"{what}: expected {expected}, found '{token}'; it is skipped",
+                        "syntax-error")
 
     # --- values ---
 
@@ -254,7 +317,8 @@ class _Reader:
             return value
         if name.lower() not in self.undefined_macros:
             self.undefined_macros.add(name.lower())
-            self.problem(line, f"@string '{name}' is not defined in this file", severity="information")
+            self.problem(line, f"@string '{name}' is not defined in this file", severity="information",
+                         code="undefined-string")
         return name
 
     def own_fields(self, entry: _RawEntry) -> dict[str, str]:
@@ -284,9 +348,11 @@ class _Reader:
         parent = self.by_key.get(key.lower())
         line = entry.field_lines.get(relation, entry.line)
         if parent is None:
-            self.problem(line, f"{relation} '{key}' of '{entry.key}' is not in this file", severity="warning")
+            self.problem(line, f"{relation} '{key}' of '{entry.key}' is not in this file", severity="warning",
+                         code="missing-parent")
         elif parent.key in self.resolving:
-            self.problem(line, f"{relation} '{key}' of '{entry.key}' leads back to itself", severity="warning")
+            self.problem(line, f"{relation} '{key}' of '{entry.key}' leads back to itself", severity="warning",
+                         code="parent-loop")
             return None
         return parent
 
@@ -309,8 +375,24 @@ class _Reader:
             ids=_key_list(fields.get("ids", "")),
             source=self.source,
             span=Span(start_line=entry.line, start_col=entry.column, end_line=end_line, end_col=end_col),
+            key_span=entry.key_span,
             raw=self.text[entry.start:entry.end],
         )
+
+
+def _unclosed_value(raw: str, fields_start: int) -> tuple[str, int] | None:
+    """In a broken entry, the field whose value does not end where it should: never closed, or
+    closed only after lines that start other fields (`title = {"Parsing {Rd} files",` swallowing
+    `year = 2010,`). Returns (field name, offset of its opening delimiter), or None."""
+    pos = fields_start
+    while (comma := raw.find(",", pos)) != -1 and (field := _FIELD_NAME.match(raw, comma + 1)):
+        pos = field.end()
+        while pos < len(raw) and raw[pos] in '{"':
+            close = _closing_delimiter(raw, pos)
+            if close == len(raw) or _FIELD_START.search(raw, pos, close):
+                return field.group(1), pos
+            pos = _CONCATENATION.match(raw, close + 1).end()
+    return None
 
 
 def _closing_delimiter(expression: str, opening: int) -> int:

@@ -19,14 +19,17 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from papercite.index.keys import assign_keys
-from papercite.index.model import Author, Paper, Problem, ReadResult, Severity, Span
+from papercite.index.model import Author, Paper, Problem, ReadResult, Related, Severity, Span
 
 ITEM_LIST_KEYS = ("items", "references")
+KEY_FIELDS = ("id", "citation-key")  # where an item's key is, first found wins
 VENUE_FIELDS = ("container-title", "collection-title", "publisher", "event-title", "event")
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
 _YAML_NULL = "tag:yaml.org,2002:null"
 _NOT_A_LIST = 'expected a list of items, or an object with an "items" or "references" list'
+_JSON_KEY_MEMBER = re.compile(r'"(id|citation-key)"[ \t\n\r]*:[ \t\n\r]*', re.IGNORECASE)
+_TOKEN = re.compile(r"\w+|\S")  # what a syntax error's range covers: the word or character it stopped at
 _JSON = json.JSONDecoder()
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends LSP counts
@@ -59,6 +62,7 @@ class RawItem:
     value: Any
     start: int
     end: int
+    key_ranges: dict[str, tuple[int, int]] | None = None  # KEY_FIELDS name -> text range of its value
 
 
 class LinePositions:
@@ -89,10 +93,14 @@ def parse(text: str, source: str) -> ReadResult:
     try:
         items = read_json(text, start) if is_json else read_yaml(text, start)
     except CslSyntaxError as err:
-        line, column = lines.position(err.offset)
-        return ReadResult(problems=[Problem(source=source, line=line, column=column, message=f"invalid {kind}: {err}")])
+        token = _TOKEN.match(text, err.offset)
+        span = lines.span(err.offset, token.end() if token else err.offset)
+        return ReadResult(problems=[Problem(
+            source=source, line=span.start_line, column=span.start_col, end_line=span.end_line,
+            end_column=span.end_col, message=f"invalid {kind}: {err}", code="syntax-error")])
     except (RecursionError, ValueError) as err:  # nesting deeper than the stack; a 5000-digit number
-        return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read {kind}: {err}")])
+        return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read {kind}: {err}",
+                                            code="syntax-error")])
     return papers_from_items(items, text, source, lines)
 
 
@@ -116,14 +124,36 @@ def read_json(text: str, start: int) -> list[RawItem]:
         members, end = scan_json_container(text, root)
         if (trailing := skip_json_space(text, end)) < len(text):
             raise CslSyntaxError("extra data after the end of the document", trailing)
-        if text[root] == "[":
-            return members
-        holder = next((m for m in reversed(members) if m.key in ITEM_LIST_KEYS), None)
-        if holder is None or not isinstance(holder.value, list):
-            raise CslSyntaxError(_NOT_A_LIST, root)
-        return scan_json_container(text, holder.start)[0]
+        if text[root] != "[":
+            holder = next((m for m in reversed(members) if m.key in ITEM_LIST_KEYS), None)
+            if holder is None or not isinstance(holder.value, list):
+                raise CslSyntaxError(_NOT_A_LIST, root)
+            members = scan_json_container(text, holder.start)[0]
     except json.JSONDecodeError as err:
         raise CslSyntaxError(err.msg, err.pos) from None
+    for member in members:
+        if isinstance(member.value, dict):
+            member.key_ranges = json_key_ranges(text, member)
+    return members
+
+
+def json_key_ranges(text: str, item: RawItem) -> dict[str, tuple[int, int]]:
+    """Where the item's key members' values are written. A match is kept only if the value there is
+    the item's own (not a nested object's member of the same name); the last one wins, as in the
+    decoded item."""
+    names = {str(name).lower(): value for name, value in item.value.items() if str(name).lower() in KEY_FIELDS}
+    found: dict[str, tuple[int, int]] = {}
+    if not names:
+        return found
+    for match in _JSON_KEY_MEMBER.finditer(text, item.start, item.end):
+        name = match.group(1).lower()
+        try:
+            value, end = _JSON.raw_decode(text, match.end())
+        except json.JSONDecodeError:
+            continue
+        if value == names.get(name) and not isinstance(value, (dict, list)):
+            found[name] = (match.end(), end)
+    return found
 
 
 def skip_json_space(text: str, pos: int) -> int:
@@ -148,7 +178,7 @@ def scan_json_container(text: str, pos: int) -> tuple[list[JsonMember], int]:
                 raise json.JSONDecodeError("Expecting ':' delimiter", text, cursor)
             cursor = skip_json_space(text, cursor + 1)
         value, end = _JSON.raw_decode(text, cursor)
-        members.append(JsonMember(value, cursor, end, key))
+        members.append(JsonMember(value, cursor, end, key=key))
         cursor = skip_json_space(text, end)
         if text.startswith(closer, cursor):
             return members, cursor + 1
@@ -182,7 +212,17 @@ def read_yaml(text: str, start: int) -> list[RawItem]:
     if not isinstance(root, SequenceNode):
         raise CslSyntaxError(_NOT_A_LIST, start + root.start_mark.index)
     converted: dict[int, Any] = {}
-    return [RawItem(plain_value(node, converted), *yaml_item_range(document, node, start)) for node in root.value]
+    return [RawItem(plain_value(node, converted), *yaml_item_range(document, node, start), yaml_key_ranges(node, start))
+            for node in root.value]
+
+
+def yaml_key_ranges(node: Node, offset: int) -> dict[str, tuple[int, int]] | None:
+    """Where the item's key members' values are written (the scalar, quotes included)."""
+    if not isinstance(node, MappingNode):
+        return None
+    return {key.value.lower(): (offset + value.start_mark.index, offset + value.end_mark.index)
+            for key, value in node.value
+            if isinstance(key, ScalarNode) and isinstance(value, ScalarNode) and key.value.lower() in KEY_FIELDS}
 
 
 def front_matter_end(text: str, start: int) -> int:
@@ -234,15 +274,19 @@ def plain_value(node: Node, converted: dict[int, Any]) -> Any:
 def papers_from_items(items: list[RawItem], text: str, source: str, lines: LinePositions) -> ReadResult:
     result = ReadResult()
 
-    def problem(item: RawItem, message: str, severity: Severity = "error") -> None:
-        line, column = lines.position(item.start)
-        result.problems.append(Problem(source=source, line=line, column=column, message=message, severity=severity))
+    def problem(start: int, end: int, message: str, code: str, severity: Severity = "error",
+                related: Related | None = None) -> None:
+        span = lines.span(start, end)
+        result.problems.append(Problem(
+            source=source, line=span.start_line, column=span.start_col, end_line=span.end_line,
+            end_column=span.end_col, message=message, severity=severity, code=code, related=related))
 
-    first_line_of_key: dict[str, int] = {}
+    first_of_key: dict[str, Paper] = {}
     keyless: list[tuple[RawItem, Paper]] = []
     for number, item in enumerate(items, 1):
         if not isinstance(item.value, dict):
-            problem(item, f"item {number} is {describe(item.value)}, not an object with fields; skipped")
+            problem(item.start, item.end, f"item {number} is {describe(item.value)}, not an object with fields; "
+                                          "skipped", "invalid-item")
             continue
         paper = paper_from_item(item.value)
         paper.source, paper.raw = source, text[item.start:item.end]
@@ -250,15 +294,41 @@ def papers_from_items(items: list[RawItem], text: str, source: str, lines: LineP
         result.papers.append(paper)
         if not paper.key:
             keyless.append((item, paper))
-        elif paper.key in first_line_of_key:
-            problem(item, f"duplicate id {paper.key!r} (first at line {first_line_of_key[paper.key] + 1})", "warning")
-        else:
-            first_line_of_key[paper.key] = paper.span.start_line
+            continue
+        paper.key_span = key_span(text, item, paper.key, lines)
+        first = first_of_key.setdefault(paper.key, paper)
+        if first is not paper:
+            where = first.key_span or first.span
+            problem(*key_range(text, item, paper.key),
+                    f"duplicate id {paper.key!r} (first on line {first.span.start_line + 1})", "duplicate-key",
+                    related=Related(span=where, message=f"first definition of {paper.key!r}"))
     assign_keys(result.papers)
     for item, paper in keyless:
-        problem(item, f"item has no id; it can be cited as {paper.key!r}", "information")
+        first_line_end = text.find("\n", item.start, item.end)
+        problem(item.start, first_line_end if first_line_end != -1 else item.end,
+                f"item without an id: pandoc cannot cite it (papercite calls it {paper.key!r})", "missing-key",
+                "warning")
     result.problems.sort(key=lambda p: (p.line, p.column))
     return result
+
+
+def key_range(text: str, item: RawItem, key: str) -> tuple[int, int]:
+    """The text of the item's key: inside the quotes of its value when it is written as is, the whole
+    value token otherwise (escapes), or the item's start when the reader could not place it."""
+    ranges = item.key_ranges or {}
+    values = {str(name).lower(): value for name, value in item.value.items()}
+    found = next((ranges[name] for name in KEY_FIELDS if name in ranges and text_of(values.get(name)) == key), None)
+    if found is None:
+        return item.start, item.start
+    start, end = found
+    if text[start] in "\"'" and text[start + 1:end - 1] == key:
+        return start + 1, end - 1
+    return start, end
+
+
+def key_span(text: str, item: RawItem, key: str, lines: LinePositions) -> Span | None:
+    start, end = key_range(text, item, key)
+    return lines.span(start, end) if end > start else None
 
 
 def describe(value: Any) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from papercite.index.model import Author, Paper, ReadResult
+from papercite.index.model import Author, Paper, Problem, ReadResult, Span
 from papercite.index.readers import bibtex, decode, read_file
 
 SOURCE = "/home/ada/refs.bib"
@@ -39,6 +39,14 @@ def assert_raw_round_trips(text: str, papers: list[Paper]) -> None:
 
 def messages(result: ReadResult) -> list[tuple[int, str, str]]:
     return [(problem.line, problem.severity, problem.message) for problem in result.problems]
+
+
+def covered(text: str, problem: Problem | Span) -> str:
+    """The text a problem's range (or a span) covers."""
+    if isinstance(problem, Problem):
+        problem = Span(start_line=problem.line, start_col=problem.column,
+                       end_line=problem.end_line, end_col=problem.end_column)
+    return text[offset(text, problem.start_line, problem.start_col):offset(text, problem.end_line, problem.end_col)]
 
 
 # --- fields ---
@@ -291,11 +299,15 @@ def test_entry_without_key_is_an_error_and_skipped() -> None:
     text = "@article{good1, title = {One}}\n@article{\n  title = {No key}\n}\n@article{, title = {Empty key}}\n"
     result = parse(text)
     assert [p.key for p in result.papers] == ["good1"]
-    assert messages(result) == [(1, "error", "entry without a citation key"),
-                                (4, "error", "entry without a citation key")]
+    assert messages(result) == [(1, "error", "entry without a citation key; it is skipped"),
+                                (4, "error", "entry without a citation key; it is skipped")]
+    assert [covered(text, p) for p in result.problems] == ["@article{", "@article{"]
+    assert {p.code for p in result.problems} == {"missing-key"}
 
 
 def test_unbalanced_braces_skip_only_the_broken_entry() -> None:
+    """The problem covers the entry's head; the brace that swallowed the next field is named and
+    pointed at."""
     text = """@article{before, title = {Before}}
 @article{broken,
   title = {Never {closed},
@@ -306,16 +318,63 @@ def test_unbalanced_braces_skip_only_the_broken_entry() -> None:
     result = parse(text)
     assert [p.key for p in result.papers] == ["before", "after"]
     [problem] = result.problems
-    assert (problem.line, problem.column, problem.severity) == (1, 0, "error")
-    assert "'broken'" in problem.message
+    assert (problem.line, problem.column, problem.severity, problem.code) == (1, 0, "error", "syntax-error")
+    assert covered(text, problem) == "@article{broken"
+    assert problem.message == ("entry 'broken' is not closed before the next entry: the value of 'title' (line 3) "
+                               "does not end where it should (an unbalanced '{'?); it is skipped")
+    assert problem.related.message == "the '{' opening the value of 'title'"
+    assert (problem.related.span.start_line, problem.related.span.start_col) == (2, 10)
+    assert covered(text, problem.related.span) == "{"
 
 
-def test_duplicate_key_keeps_the_first_and_warns() -> None:
-    text = "@article{k, title = {First}}\n\n@article{k, title = {Second}}\n@article{K, title = {Other case}}"
+@pytest.mark.parametrize("text, token, message", [
+    ("@article{a title = {x}}", "=", "entry 'a': expected ',' after the key, found '='; it is skipped"),
+    ("@article{a,\n  title {x}}", "{", "entry 'a': expected '=' after a field name, found '{'; it is skipped"),
+    ("@article{a,\n  title}", "}", "entry 'a': expected '=' and a value after the field name 'title', found '}'; "
+                                   "it is skipped"),
+    ("@string{jgr {J. Geophys. Res.}}", "{", "@string 'jgr': expected '=' after a field name, found '{'; "
+                                              "it is skipped"),
+])
+def test_syntax_errors_point_at_the_token(text: str, token: str, message: str) -> None:
+    [problem] = parse(text + "\n@article{after, title = {After}}\n").problems
+    assert (problem.message, problem.code) == (message, "syntax-error")
+    assert covered(text, problem) == token
+    assert problem.column == text.rindex(token) - text.rfind("\n", 0, text.rindex(token)) - 1
+
+
+@pytest.mark.parametrize("text, message", [
+    ('@article{a, title = {x}, year = "2000}', "entry 'a' is never closed: the value of 'year' (line 1) does not "
+                                              "end where it should (an unbalanced '\"'?); it is skipped"),
+    ("@article(a, title = {x}", "entry 'a' is never closed (a missing ')'?); it is skipped"),
+    ("@article{a, title = {x}\n", "entry 'a' is never closed (a missing '}'?); it is skipped"),
+])
+def test_unclosed_entries_name_the_likely_cause(text: str, message: str) -> None:
+    [problem] = parse(text).problems
+    assert problem.message == message
+    assert covered(text, problem) == "@article{a" if "{a" in text else "@article(a"
+
+
+def test_duplicate_key_keeps_the_first_and_points_at_it() -> None:
+    """Each duplicate is an error on its key (a citation of it is ambiguous), related to the first
+    definition; keys differing in case are different keys."""
+    text = "@article{k, title = {First}}\n\n@article{ k , title = {Second}}\n@article{K, title = {Other case}}\n" \
+           "@book{k,\n title = {Third}}"
     result = parse(text)
     assert [(p.key, p.title) for p in result.papers] == [("k", "First"), ("K", "Other case")]
     assert messages(result) == [
-        (2, "warning", "duplicate citation key 'k' (first on line 1); this entry is ignored")]
+        (2, "error", "duplicate citation key 'k' (first on line 1); this entry is ignored"),
+        (4, "error", "duplicate citation key 'k' (first on line 1); this entry is ignored")]
+    for problem in result.problems:
+        assert covered(text, problem) == "k" and problem.code == "duplicate-key"
+        assert problem.related.message == "first definition of 'k'"
+        assert problem.related.span == result.papers[0].key_span
+    assert [(p.column, p.end_column) for p in result.problems] == [(10, 11), (6, 7)]
+
+
+def test_key_spans_cover_the_key() -> None:
+    text = "@article{ spaced:key ,\n title = {A}}\n  @book(paren, title = {B})\n@misc{\u00e9t\u00e9,}"
+    papers = parse(text).papers
+    assert [covered(text, p.key_span) for p in papers] == ["spaced:key", "paren", "\u00e9t\u00e9"]
 
 
 @pytest.mark.parametrize("second", ["title", "TITLE"])
@@ -389,8 +448,8 @@ def test_raw_round_trips_for_every_entry_of_every_corpus_file(corpora: Path) -> 
 
 def test_mendeley_export_reports_keyless_and_duplicate_entries(corpora: Path) -> None:
     result = corpus(corpora, "bib/bbt-mendeley-export.bib")
-    keyless = [p for p in result.problems if p.message == "entry without a citation key"]
-    duplicates = [p for p in result.problems if p.message.startswith("duplicate citation key")]
+    keyless = [p for p in result.problems if p.code == "missing-key"]
+    duplicates = [p for p in result.problems if p.code == "duplicate-key"]
     assert (len(keyless), len(duplicates), len(result.problems)) == (37, 25, 62)
     assert keyless[0].line == 113  # `@article{,` on line 114
     assert duplicates[0].line == 499 and "'Milazzo2017' (first on line 406)" in duplicates[0].message
@@ -434,6 +493,10 @@ def test_biblatex_examples_crossref_date_journaltitle_eprint(corpora: Path) -> N
 def test_latin1_file_is_decoded_and_its_accents_converted(corpora: Path) -> None:
     result = corpus(corpora, "bib/afpsample.latin1.bib")
     assert result.encoding == "latin-1"
+    [problem] = result.problems  # the first byte that is not UTF-8: `copyright = {Copyright \xbf 1963`
+    assert (problem.line, problem.column, problem.end_column, problem.severity, problem.code) == (
+        50, 28, 29, "warning", "encoding")
+    assert problem.message == "not valid UTF-8 (first invalid byte: 0xBF); read as Latin-1"
     papers = by_key(result)
     assert papers["Helanterae06"].title == (
         "The Unity That Does Not Exist—A Review of A. Burt & R. Trivers 2006: Genes in Conflict")
@@ -496,8 +559,8 @@ def test_ieee_example_prose_and_undefined_strings(corpora: Path) -> None:
 def test_malformed_no_key(corpora: Path) -> None:
     result = corpus(corpora, "malformed/bbt-endnote-export-no-key.bib")
     assert result.papers == []
-    assert messages(result) == [(1, "error", "entry without a citation key")]
-    assert result.problems[0].column == 1  # after the tab
+    assert messages(result) == [(1, "error", "entry without a citation key; it is skipped")]
+    assert (result.problems[0].column, result.problems[0].end_column) == (1, 10)  # `@article{` after the tab
 
 
 def test_malformed_unbalanced_braces_keeps_the_first_entry(corpora: Path) -> None:
@@ -506,8 +569,10 @@ def test_malformed_unbalanced_braces_keeps_the_first_entry(corpora: Path) -> Non
     assert (paper.key, paper.title, paper.year) == ("murdoch:2009", "Parsing Rd files", 2009)
     assert paper.url == "http://developer.r-project.org/parseRd.pdf"
     [problem] = result.problems
-    assert (problem.line, problem.severity) == (8, "error")
-    assert "murdoch:2010" in problem.message
+    assert (problem.line, problem.column, problem.end_line, problem.end_column) == (8, 0, 8, 18)  # @misc{murdoch:2010
+    assert problem.message == ("entry 'murdoch:2010' is never closed: the value of 'title' (line 11) does not end "
+                               "where it should (an unbalanced '{'?); it is skipped")
+    assert (problem.related.span.start_line, problem.related.span.start_col) == (10, 9)  # title = {"Parsing
 
 
 def test_random_truncations_of_the_corpora_never_raise(corpora: Path) -> None:

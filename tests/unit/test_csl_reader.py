@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from papercite.index.model import Paper, ReadResult, Span
+from papercite.index.model import Paper, Problem, ReadResult, Span
 from papercite.index.readers import read_file
 from papercite.index.readers.csl import parse, year_of
 
@@ -21,6 +21,11 @@ def text_at(text: str, span: Span) -> str:
     """The text a span covers, counting lines as LSP does."""
     starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
     return text[starts[span.start_line] + span.start_col:starts[span.end_line] + span.end_col]
+
+
+def covered(text: str, problem: Problem) -> str:
+    return text_at(text, Span(start_line=problem.line, start_col=problem.column, end_line=problem.end_line,
+                              end_col=problem.end_column))
 
 
 def assert_raw_is_where_span_says(text: str, result: ReadResult) -> None:
@@ -271,7 +276,8 @@ def test_arxiv_ids(fields: dict, arxiv: str) -> None:
 # --- problems -----------------------------------------------------------------------------
 
 
-def test_missing_id_gets_a_generated_key_and_a_note() -> None:
+def test_missing_id_gets_a_generated_key_and_a_warning() -> None:
+    """papercite can complete such an item, but pandoc cannot cite it: a warning on its first line."""
     result = read_json([
         {"id": "vaswani2017attention", "title": "Attention Is All You Need"},
         {"title": "Attention Is All You Need", "author": [{"family": "Vaswani"}], "issued": {"date-parts": [[2017]]}},
@@ -280,16 +286,45 @@ def test_missing_id_gets_a_generated_key_and_a_note() -> None:
     assert [(p.key, p.key_generated) for p in result.papers] == [
         ("vaswani2017attention", False), ("vaswani2017attention-2", True), ("kept", False)]
     (note,) = result.problems
-    assert (note.severity, note.line, note.column) == ("information", 5, 2)
-    assert "vaswani2017attention-2" in note.message
+    assert (note.severity, note.code, note.line, note.column, note.end_line, note.end_column) == (
+        "warning", "missing-key", 5, 2, 5, 3)
+    assert note.message == "item without an id: pandoc cannot cite it (papercite calls it 'vaswani2017attention-2')"
+    assert result.papers[1].key_span is None
 
 
-def test_duplicate_ids_warn_and_keep_both() -> None:
-    result = parse('[{"id": "a", "title": "One"},\n{"id": "b"},\n{"id": "a", "title": "Two"}]', "/lib/refs.json")
-    assert [p.title for p in result.papers if p.key == "a"] == ["One", "Two"]
-    (warning,) = result.problems
-    assert (warning.severity, warning.line) == ("warning", 2)
-    assert "'a'" in warning.message and "line 1" in warning.message
+def test_duplicate_ids_are_errors_pointing_at_the_first() -> None:
+    text = '[{"id": "a", "title": "One"},\n{"id": "b"},\n{"title": "Two", "id": "a"},\n{"ID": "a"}]'
+    result = parse(text, "/lib/refs.json")
+    assert [p.title for p in result.papers if p.key == "a"] == ["One", "Two", ""]
+    assert [(p.severity, p.code, p.line, p.message) for p in result.problems] == [
+        ("error", "duplicate-key", 2, "duplicate id 'a' (first on line 1)"),
+        ("error", "duplicate-key", 3, "duplicate id 'a' (first on line 1)")]
+    assert [covered(text, p) for p in result.problems] == ["a", "a"]
+    assert [(p.column, p.end_column) for p in result.problems] == [(24, 25), (8, 9)]
+    for problem in result.problems:
+        assert problem.related.span == result.papers[0].key_span
+        assert text_at(text, problem.related.span) == "a"
+        assert problem.related.message == "first definition of 'a'"
+
+
+def test_duplicate_ids_in_yaml() -> None:
+    text = "references:\n- id: a\n  title: One\n- title: Two\n  id: 'a'\n"
+    (problem,) = parse(text, "/lib/refs.yaml").problems
+    assert (problem.line, problem.column, problem.end_column, problem.code) == (4, 7, 8, "duplicate-key")
+    assert (problem.related.span.start_line, problem.related.span.start_col) == (1, 6)
+
+
+def test_key_spans_cover_the_key_text() -> None:
+    """The key without its quotes; a nested member of the same name is not the key; an escaped key
+    is covered with its quotes."""
+    text = ('[{"custom": {"id": "inner"}, "id": "outer"},\n {"citation-key": "ck", "title": "x"},\n'
+            ' {"id": "e\\u0301t\u00e9"}, {"id": 42}]')
+    papers = parse(text, "/lib/refs.json").papers
+    assert [p.key for p in papers] == ["outer", "ck", "e\u0301t\u00e9", "42"]
+    assert [text_at(text, p.key_span) for p in papers] == ["outer", "ck", '"e\\u0301t\u00e9"', "42"]
+    yaml_text = "- id: plain\n- {id: \"flow\", title: x}\n- citation-key: 'ck'\n"
+    assert [text_at(yaml_text, p.key_span) for p in parse(yaml_text, "/lib/refs.yaml").papers] == [
+        "plain", "flow", "ck"]
 
 
 def test_items_that_are_not_objects_are_skipped() -> None:
@@ -316,8 +351,21 @@ def test_invalid_files_give_one_problem_with_a_position(text: str, name: str, li
     result = parse(text, f"/lib/{name}")
     assert result.papers == []
     (problem,) = result.problems
-    assert (problem.severity, problem.line, problem.column) == ("error", line, column)
+    assert (problem.severity, problem.code, problem.line, problem.column) == ("error", "syntax-error", line, column)
     assert problem.message.startswith("invalid CSL-")
+
+
+@pytest.mark.parametrize(("text", "name", "token", "message"), [
+    ('[{"id": "a", "title": "x"},\n {"id": "b" "title": "y"}]', "refs.json", '"',
+     "invalid CSL-JSON: Expecting ',' delimiter"),
+    ('[{"id": "a"}] trailing', "refs.json", "trailing", "invalid CSL-JSON: extra data after the end of the document"),
+    ('[{"id": "a", "title": nope}]', "refs.json", "nope", "invalid CSL-JSON: Expecting value"),
+    ("references:\n- id: a\n  title: [unclosed\n- id: b\n", "refs.yaml", ":", "invalid CSL-YAML: "),  # libyaml's words
+])
+def test_syntax_errors_cover_the_token(text: str, name: str, token: str, message: str) -> None:
+    (problem,) = parse(text, f"/lib/{name}").problems
+    assert covered(text, problem) == token
+    assert problem.message.startswith(message)
 
 
 @pytest.mark.parametrize("text", [
