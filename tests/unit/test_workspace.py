@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from papercite.index.model import Paper
 from papercite.server.citations import KeyRef
+from papercite.server.unused import unused_entries
 from papercite.server.workspace import Buffer, CitingDocuments, citing_files
 
 FILES = {
@@ -118,6 +120,11 @@ def test_huge_files_and_limits(root: Path, monkeypatch):
     monkeypatch.setattr("papercite.server.workspace.MAX_DOCUMENT_BYTES", 100)
     found, truncated = citing_files([root])
     assert root / "generated.tex" not in found and root / "main.tex" in found and not truncated
+
+
+def test_unused_entries_count_aliases():
+    entries = [Paper(key="a"), Paper(key="b", ids=["b-old"]), Paper(key="c"), Paper(key="d", key_generated=True)]
+    assert [p.key for p in unused_entries(entries, {"a", "b-old"})] == ["c"]
 
 
 def test_linked_files_are_known_by_their_target(root: Path, tmp_path_factory):
