@@ -207,7 +207,7 @@ class SourceCache:
     for every request. A buffer is known by its version, a file by its size and mtime; entries also
     by the index's searcher (a new one after every commit). Search thread only."""
 
-    SIZE = 16
+    SIZE = 8
 
     def __init__(self):
         self._sources: dict[Path, tuple[tuple, SourceFile]] = {}

@@ -86,15 +86,20 @@ def rename_edit(ls: PaperciteServer, target: Target, entry: EntryPlace, new_key:
         ls.loop_call(ls.tell, types.MessageType.Warning,
                      f"papercite: the workspace has too many documents to scan them all (more than {MAX_DOCUMENTS}, "
                      "or over the time limit): citations in documents not scanned keep the old key")
+    edits: dict[str, types.TextDocumentEdit] = {}
+
+    def edit(uri: str, version: int | None, range_: types.Range, text: str) -> None:
+        if uri not in edits:
+            edits[uri] = types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=[])
+        edits[uri].edits.append(types.TextEdit(range=range_, new_text=text))
+
     start, end, spelled = rekey
-    edits = {entry.source.uri: types.TextDocumentEdit(
-        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=entry.source.uri, version=entry.source.version),
-        edits=[types.TextEdit(range=entry.source.lines.range(entry.start + start, entry.start + end), new_text=spelled)])}
+    edit(entry.source.uri, entry.source.version, entry.source.lines.range(entry.start + start, entry.start + end),
+         spelled)
     lines = LineTables(target.snap)
     for document, ref in citations:
-        edits.setdefault(document.uri, types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=document.uri, version=document.version),
-            edits=[])).edits.append(types.TextEdit(range=lines.of(document).range(ref.start, ref.end), new_text=new_key))
+        edit(document.uri, document.version, lines.of(document).range(ref.start, ref.end), new_key)
     return workspace_edit(ls, list(edits.values()))
 
 
