@@ -21,7 +21,7 @@ is wall-clock from the request written to its response parsed.
    to the publishDiagnostics of that version; a didChange alone, minus the delay, is shown too.
 Every answer is checked against what the generator wrote (locations, edits, undefined keys).
 
-    python tests/bench/workspace_latency.py [--documents 200] [--papers 2000] [--samples 60]
+    python tests/bench/workspace_latency.py [--documents 200] [--papers 2000] [--samples 200]
         [--repeats 30] [--cold-runs 3] [--work DIR] [--profile DIR]
 
 Targets: p95 <= 100 ms for repeated references and for diagnostics. Exits 1 when one is missed.
@@ -367,7 +367,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=200)
     parser.add_argument("--papers", type=int, default=2000)
-    parser.add_argument("--samples", type=int, default=60, help="keys asked about (default 60)")
+    parser.add_argument("--samples", type=int, default=200, help="keys asked about (default 200)")
     parser.add_argument("--repeats", type=int, default=30, help="edits timed per measurement (default 30)")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--work", type=Path, help="keep the generated project and index here")
