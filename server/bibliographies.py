@@ -400,7 +400,9 @@ def walk_workspace(root: Path, wanted: Callable[[Path], bool], limit: int, budge
     hold no sources; bounded by ``limit`` files and ``budget`` seconds."""
     deadline = time.monotonic() + budget
     found: list[Path] = []
-    for folder, dirs, names in os.walk(root):
+    # the root resolved once: below it only a link is another path resolved (os.walk does not
+    # enter linked folders), and resolving every file costs a system call per path component
+    for folder, dirs, names in os.walk(root.resolve()):
         if time.monotonic() > deadline:
             return WorkspaceScan(found, True)
         dirs[:] = sorted(d for d in dirs if not _skipped_dir(Path(folder, d)))
@@ -409,7 +411,7 @@ def walk_workspace(root: Path, wanted: Callable[[Path], bool], limit: int, budge
             if wanted(path):
                 if len(found) == limit:
                     return WorkspaceScan(found, True)
-                found.append(path.resolve())
+                found.append(path.resolve() if path.is_symlink() else path)
     return WorkspaceScan(found, False)
 
 

@@ -18,6 +18,7 @@ from papercite.index.readers import is_library, parse_text
 from papercite.server.app import PARSERS, OpenDocument, PaperciteServer, document_syntax
 from papercite.server.bibliographies import looks_like_bibliography
 from papercite.server.positions import Lines
+from papercite.server.unused import republish_unused_entries, unused_entry_check
 
 DIAGNOSTICS_DELAY = 0.3  # seconds of quiet typing before a document's citations are checked
 
@@ -48,6 +49,8 @@ def register(server: PaperciteServer) -> None:
             ls.index_in_background([state.path])  # the buffer may have been discarded
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
                                                                             diagnostics=[]))
+        if state is not None and state.syntax is not None:
+            republish_unused_entries(ls)  # its file on disk cites what it cites now
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: PaperciteServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -81,6 +84,8 @@ def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
         state.diagnostics = ls.event_loop.call_later(DIAGNOSTICS_DELAY, check, ls, uri)
     else:
         check(ls, uri)
+        if state.syntax is not None:
+            republish_unused_entries(ls)  # opened or saved: what it cites may have changed
 
 
 def reindex_buffer(ls: PaperciteServer, uri: str) -> None:
@@ -189,9 +194,10 @@ def bibliography_diagnostics(ls: PaperciteServer, uri: str, state: OpenDocument,
     if state.parsed is None or state.parsed[0] != version or not is_bibliography(ls, state, text):
         return None
     problems = state.parsed[1].problems
+    unused = unused_entry_check(ls, state.parsed[1].papers, lines)
 
     def check() -> list[types.Diagnostic]:
-        return [problem_diagnostic(problem, lines, uri) for problem in problems]
+        return [problem_diagnostic(problem, lines, uri) for problem in problems] + unused()
 
     return check
 

@@ -3,9 +3,11 @@ this module picks the reader for a path and decodes the bytes."""
 
 from __future__ import annotations
 
+import importlib
+import re
 from pathlib import Path
 
-from papercite.index.model import Problem, ReadResult
+from papercite.index.model import Paper, Problem, ReadResult
 
 # Extension -> reader module name (imported lazily: bibtexparser costs ~100 ms to import).
 FORMATS = {
@@ -32,8 +34,6 @@ def decode(data: bytes) -> tuple[str, str]:
 
 def parse_text(text: str, source: str, fmt: str | None = None) -> ReadResult:
     """Parse already-decoded text (an editor buffer, say) with the reader for ``source``."""
-    import importlib
-
     fmt = fmt or FORMATS.get(Path(source).suffix.lower())
     if fmt is None:
         return ReadResult(problems=[Problem(source=source, line=0, message=f"unknown library format: {Path(source).suffix or 'no extension'}")])
@@ -95,3 +95,48 @@ def replacement_characters(text: str, source: str) -> Problem | None:
                    message="'\ufffd' (U+FFFD) marks a character lost by reading the file with the wrong encoding"
                            + (f" ({more} more in the file)" if more else "")
                            + "; reopen it with its real encoding (Latin-1?) before saving")
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def key_in_raw(paper: Paper) -> tuple[int, int] | None:
+    """Where ``paper.raw`` spells the key (its ``key_span``, as offsets into the entry's text);
+    None when the key was generated (the entry has none) or the reader could not place it."""
+    if paper.key_span is None or paper.span is None:
+        return None
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(paper.raw)]
+
+    def offset(line: int, column: int) -> int | None:
+        index = line - paper.span.start_line
+        if not 0 <= index < len(starts):
+            return None
+        return starts[index] + column - (paper.span.start_col if index == 0 else 0)
+
+    start, end = offset(paper.key_span.start_line, paper.key_span.start_col), \
+        offset(paper.key_span.end_line, paper.key_span.end_col)
+    if start is None or not 0 <= start < len(paper.raw):
+        return None
+    # a YAML block scalar's span ends after its line break, which the entry's text leaves out
+    end = len(paper.raw) if end is None else min(end, len(paper.raw))
+    return (start, end) if start < end else None
+
+
+def rekeyed(paper: Paper, key: str) -> tuple[int, int, str] | None:
+    """The edit that gives the entry ``key`` for its own: ``[start, end)`` in ``paper.raw`` and the
+    text to write there, quoted and escaped as the place requires (CSL); None when the entry has no
+    written key or its format cannot hold ``key``: the edited entry, read again on its own, must
+    have exactly that key."""
+    place = key_in_raw(paper)
+    fmt = FORMATS.get(Path(paper.source).suffix.lower())
+    if place is None or fmt not in ("bibtex", "csl"):
+        return None
+    module = importlib.import_module(f"papercite.index.readers.{fmt}")
+    if not module.valid_key(key):
+        return None
+    start, end = place
+    spelled = module.spell_key(paper.raw, start, end, key, paper.source)
+    papers = module.parse(module.standalone(paper.raw[:start] + spelled + paper.raw[end:]), paper.source).papers
+    if len(papers) != 1 or papers[0].key != key or papers[0].key_generated:
+        return None
+    return start, end, spelled

@@ -94,6 +94,8 @@ _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/" + _ARXIV_ID, re.IGNORECASE
 _KEYLESS_ENTRY = re.compile(r"@\w+\s*[{(]\s*[^\s,={}()\"]+\s*=")
 _ENTRY_HEAD = re.compile(r"@\w*[ \t]*[{(]")  # as the splitter starts a block
 _ENTRY_KEY = re.compile(r"@\w+\s*[{(]\s*([^\s,={}()\"]*)")
+_VALID_KEY = re.compile(r'[^\s,={}()"#%~\\]+')
+"""What BibTeX and biber take for a key, and \\cite{} reads back: no space, separator, brace or TeX special."""
 _FIELD_NAME = re.compile(r"\s*([^\s,={}()\"#]+)\s*=\s*")
 _CONCATENATION = re.compile(r"\s*(?:#\s*)?")  # between the parts of a value
 _FIELD_START = re.compile(r"\n[ \t]*[A-Za-z][\w-]*[ \t]*=[ \t]*[{\"\d]")  # `  year = {`: a new field
@@ -108,6 +110,20 @@ def parse(text: str, source: str) -> ReadResult:
         return _Reader(text, source).read()
     except Exception as err:  # noqa: BLE001 - a reader must not take the server down
         return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read BibTeX: {err!r}")])
+
+
+def valid_key(key: str) -> bool:
+    return bool(_VALID_KEY.fullmatch(key))
+
+
+def spell_key(raw: str, start: int, end: int, key: str, source: str = "") -> str:
+    """How ``key`` is written in place of raw[start:end], the key of an entry: as it is."""
+    return key
+
+
+def standalone(raw: str) -> str:
+    """An entry's text as a file of its own (for reading an edited entry back)."""
+    return raw
 
 
 @dataclass

@@ -85,10 +85,7 @@ def parse(text: str, source: str) -> ReadResult:
     told by its first character. Never raises: unreadable input is one Problem."""
     lines = LinePositions(text)
     start = 1 if text.startswith("\ufeff") else 0  # an editor buffer may keep the BOM
-    suffix = Path(source).suffix.lower()
-    first = skip_json_space(text, start)
-    looks_like_json = text[first:first + 1] in ("[", "{")
-    is_json = suffix == ".json" or (suffix not in (".yaml", ".yml") and looks_like_json)
+    is_json = is_json_text(text, start, source)
     kind = "CSL-JSON" if is_json else "CSL-YAML"
     try:
         items = read_json(text, start) if is_json else read_yaml(text, start)
@@ -102,6 +99,13 @@ def parse(text: str, source: str) -> ReadResult:
         return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read {kind}: {err}",
                                             code="syntax-error")])
     return papers_from_items(items, text, source, lines)
+
+
+def is_json_text(text: str, start: int, source: str) -> bool:
+    """JSON by its file name; a name that is neither JSON nor YAML is told by the first character."""
+    suffix = Path(source).suffix.lower()
+    first = skip_json_space(text, start)
+    return suffix == ".json" or (suffix not in (".yaml", ".yml") and text[first:first + 1] in ("[", "{"))
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -243,7 +247,7 @@ def yaml_item_range(document: str, node: Node, offset: int) -> tuple[int, int]:
         last = last.value[-1][1] if isinstance(last, MappingNode) else last.value[-1]
     if start < offset + last.end_mark.index <= end:  # not an alias to a node defined elsewhere
         end = offset + last.end_mark.index
-    line_start = document.rfind("\n", 0, start) + 1
+    line_start = max(document.rfind("\n", 0, start) + 1, offset)  # offset: after a BOM
     line_start = document.rfind("\r", line_start, start) + 1 or line_start
     if _BLOCK_ENTRY.fullmatch(document, line_start, start):
         start = line_start
@@ -266,6 +270,49 @@ def plain_value(node: Node, converted: dict[int, Any]) -> Any:
         if isinstance(key, ScalarNode):
             mapping[key.value] = plain_value(value, converted)
     return mapping
+
+
+# --- writing another key in an item -----------------------------------------------------
+
+
+def valid_key(key: str) -> bool:
+    """Any text is an id, but the reader strips ids: one with outer spaces would not read back."""
+    return bool(key) and key == key.strip()
+
+
+def spell_key(raw: str, start: int, end: int, key: str, source: str) -> str:
+    """How ``key`` is written in place of raw[start:end], an item's key (its ``key_span``): inside
+    quotes, escaped as they require; in place of a whole value (a number, or a string with
+    escapes), as a JSON string, which is YAML too; a plain YAML scalar stays plain when it can."""
+    quote = raw[start - 1:start]
+    if quote in ('"', "'") and raw[end:end + 1] == quote:
+        return _json_string(key)[1:-1] if quote == '"' else key.replace("'", "''")
+    if is_json_text(raw, 0, source) or raw[start:start + 1] in ('"', "'"):
+        return _json_string(key)
+    return yaml_plain_or_quoted(key)
+
+
+def standalone(raw: str) -> str:
+    """An item's text as a file of its own (a JSON or flow item inside a list, a block item as is)."""
+    return raw if _BLOCK_ENTRY.match(raw) else f"[{raw}]"
+
+
+def yaml_plain_or_quoted(key: str) -> str:
+    """``key`` as a YAML scalar: plain when YAML reads it back unchanged in a block and in a flow
+    mapping, else double-quoted (JSON's escapes are YAML's)."""
+    for document in (f"id: {key}", f"{{id: {key}}}"):
+        try:
+            node = yaml.compose(document, Loader=_YAML_LOADER)
+        except yaml.YAMLError:
+            return _json_string(key)
+        value = node.value[0][1] if isinstance(node, MappingNode) and len(node.value) == 1 else None
+        if not isinstance(value, ScalarNode) or value.style or value.value != key:
+            return _json_string(key)
+    return key
+
+
+def _json_string(key: str) -> str:
+    return json.dumps(key, ensure_ascii=False)
 
 
 # --- items to papers ------------------------------------------------------------------------

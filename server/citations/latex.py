@@ -80,6 +80,8 @@ _NOT_A_KEY = re.compile(r"[%#]|\*$")
 _KEY_RUN = re.compile(r"[^,%\s{}\\]+")
 """The rest of a key after the cursor, replaced along with it when completing inside it."""
 
+_VALID_KEY = re.compile(r"[^,{}%\\#~\s]+")
+
 
 class _Parsed(NamedTuple):
     """A citation command with the spans of its key groups' insides."""
@@ -119,7 +121,13 @@ def key_at(text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef
 
 def citation_for(key: str) -> str | None:
     """The citation a "cite this paper" action writes, None for a key `\\cite` cannot hold."""
-    return None if _KEY_RUN.fullmatch(key) is None or "#" in key else f"\\cite{{{key}}}"
+    return f"\\cite{{{key}}}" if valid_key(key) else None
+
+
+def valid_key(key: str) -> bool:
+    """Whether a citation can hold `key` whole: no space and none of `,{}%\\#~` (the `*` of
+    `\\nocite{*}` is no key)."""
+    return bool(_VALID_KEY.fullmatch(key)) and key != "*"
 
 
 def _context_in_key_list(text: str, first: int, offset: int) -> CompletionContext | None:

@@ -105,9 +105,18 @@ def key_at(text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef
 def citation_for(key: str) -> str | None:
     """The citation a "cite this paper" action writes: `[@key]`, braced when pandoc would not
     read the key bare (`[@{odd key}]`)."""
-    if _BARE_KEY.fullmatch(key) and not _CROSS_REFERENCES.match(key):
+    if valid_key(key, braced=False):
         return f"[@{key}]"
-    return f"[@{{{key}}}]" if _BRACED_KEY.fullmatch(key) and key.strip() == key and key else None
+    return f"[@{{{key}}}]" if valid_key(key, braced=True) else None
+
+
+def valid_key(key: str, braced: bool) -> bool:
+    """Whether `@key` (`@{key}` when braced) reads back as this key: pandoc's grammar for a bare
+    key, not taken for a cross-reference (`fig-`, `sec:`); in braces, anything but `}` and line
+    breaks, without outer spaces."""
+    if braced:
+        return bool(key) and key.strip() == key and _BRACED_KEY.fullmatch(key) is not None
+    return _BARE_KEY.fullmatch(key) is not None and not _CROSS_REFERENCES.match(key)
 
 
 def _scan(text: str, pos: int, endpos: int) -> Iterator[Citation]:

@@ -394,3 +394,12 @@ def test_damaged_real_files_never_raise(edtf_json, csl_yaml) -> None:
             result = parse(damaged, f"/lib/{name}")
             assert_raw_is_where_span_says(damaged, result)
             assert all(p.key for p in result.papers)
+
+
+def test_a_bom_does_not_cut_the_first_yaml_item():
+    """An editor buffer may keep the BOM: the first item still starts at its `-`, after the BOM."""
+    text = "\ufeff- id: a\n  title: é\n- id: b\n"
+    result = parse(text, "/lib/refs.yaml")
+    assert [p.raw for p in result.papers] == ["- id: a\n  title: é", "- id: b"]
+    assert result.papers[0].span == Span(start_line=0, start_col=1, end_line=1, end_col=10)
+    assert_raw_is_where_span_says(text, result)
