@@ -140,6 +140,44 @@ local function setup()
   say('Neovim %s, setup: %s, server: %s', out.version, env.mode, table.concat(env.cmd, ' '))
 end
 
+-- 5. go to definition from the key accepted in step 1, as `gd` would: Neovim opens the
+-- bibliography at the entry. 6. rename that key (vim.lsp.buf.rename, as `:lua vim.lsp.buf.rename()`
+-- does after the prompt), then back: the citation and the entry change together.
+local function navigate(case, record, bufnr)
+  local lnum, col = record.key_at[1], record.key_at[2]
+  vim.api.nvim_win_set_cursor(0, { lnum + 1, col })
+  vim.lsp.buf.definition()
+  wait_until(function()
+    return vim.api.nvim_get_current_buf() ~= bufnr
+  end, 10000)
+  record.definition = { file = vim.fn.expand('%:t'), line = vim.api.nvim_get_current_line() }
+  say('definition: %s: %s', record.definition.file, record.definition.line)
+  local bib = vim.api.nvim_get_current_buf()
+  vim.api.nvim_set_current_buf(bufnr)
+
+  local function renamed_to(key)
+    vim.api.nvim_win_set_cursor(0, { lnum + 1, col })
+    vim.lsp.buf.rename(key)
+    wait_until(function()
+      return vim.api.nvim_buf_get_lines(bufnr, lnum, lnum + 1, true)[1]:find(key, 1, true) ~= nil
+    end, 10000)
+    -- the edited bibliography buffer reaches the server as a didChange and is indexed from it:
+    -- the next rename starts from the new key once hovering it shows the paper
+    wait_until(function()
+      local hover = request(bufnr, 'textDocument/hover', vim.lsp.util.make_position_params())
+      local text = hover and hover.contents and hover.contents.value or ''
+      return text:find('Attention Is All You Need', 1, true) ~= nil
+    end, 10000)
+    local entry = vim.fn.matchstr(table.concat(vim.api.nvim_buf_get_lines(bib, 0, -1, true), '\n'),
+      '@inproceedings{vaswani2017[a-z]*,')
+    local line = vim.api.nvim_buf_get_lines(bufnr, lnum, lnum + 1, true)[1]
+    say('renamed to %s: %s | %s', key, line, entry)
+    return { line = line, entry = entry }
+  end
+  record.renamed = renamed_to(case.rename)
+  record.renamed_back = renamed_to(case.expect)
+end
+
 -- One document: open it, add a line with a half-typed citation, complete, accept, hover, check
 -- the diagnostics. `case` gives the file and the text around the cursor.
 local function run_case(case)
@@ -190,6 +228,7 @@ local function run_case(case)
   -- 2. hover on the key just written
   local key_col = record.accepted_line:find(case.expect, 1, true)
   if key_col then
+    record.key_at = { lnum, key_col + 2 }
     local hover = request(bufnr, 'textDocument/hover', position_params(bufnr, lnum, key_col + 2, client))
     record.hover = hover and hover.contents and (hover.contents.value or hover.contents) or vim.NIL
     say('hover:\n    %s', (type(record.hover) == 'string' and record.hover or '(none)'):gsub('\n', '\n    '))
@@ -243,6 +282,10 @@ local function run_case(case)
       covered = covered, severity = d.severity, source = d.source })
     say('diagnostic %d:%d-%d %s  [covers %q]', d.lnum + 1, d.col, d.end_col, d.message, covered)
   end
+
+  if record.key_at then
+    navigate(case, record, bufnr)
+  end
 end
 
 local function keystrokes(open, close)
@@ -267,6 +310,7 @@ local cases = {
     before = 'Emoji 🙂 Schölkopf \\cite{nobody2099emoji} and \\cite{attention is all',
     after = '}',
     expect = 'vaswani2017attention',
+    rename = 'vaswani2017transformer',
     keys = keystrokes('\\cite{', '}'),
     undefined = { 'smith2099imaginary', 'nobody2099emoji' },
   },
@@ -276,6 +320,7 @@ local cases = {
     before = 'Emoji 🙂 Schölkopf [@nobody2099emoji] and [@attention is all',
     after = ']',
     expect = 'vaswani2017attention',
+    rename = 'vaswani2017transformer',
     keys = keystrokes('[@', ']'),
     undefined = { 'doe2099missing', 'nobody2099emoji' },
   },

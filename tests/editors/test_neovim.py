@@ -10,7 +10,9 @@ with vim.lsp.config for 0.11+), nvim_driver.lua opens the sample LaTeX and Markd
   textEdit as accepting it does;
 - types queries for real (<C-x><C-o>, <C-y>) through the configured omnifunc;
 - hovers the key it wrote;
-- waits for the undefined-key diagnostics and checks each covers its key in the buffer.
+- waits for the undefined-key diagnostics and checks each covers its key in the buffer;
+- goes to the definition of that key (Neovim opens library.bib at the entry) and renames it with
+  vim.lsp.buf.rename, then back: the citation and the entry change in one edit.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .helpers import CLIENT_CONFIG, missing, server_command
 
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
 FIRST = "vaswani2017attention"
+RENAMED = "vaswani2017transformer"  # what the session renames FIRST to, and back
 TITLE = "Attention Is All You Need"
 EXPECTED = {
     "draft.tex": {
@@ -136,3 +139,10 @@ def test_neovim_session(nvim: Neovim, mode: str, workspace: Path, editor_env: di
         for diagnostic in seen["diagnostics"]:
             assert diagnostic["message"].startswith(f"'{diagnostic['covered']}' is not in"), transcript
             assert diagnostic["source"] == "papercite"
+        # go to definition opens the bibliography at the entry; rename changes citation and entry
+        assert seen["definition"] == {"file": "library.bib", "line": "@inproceedings{vaswani2017attention,"}, \
+            transcript
+        assert seen["renamed"] == {"line": expected["accepted"].replace(FIRST, RENAMED),
+                                   "entry": f"@inproceedings{{{RENAMED},"}, transcript
+        assert seen["renamed_back"] == {"line": expected["accepted"], "entry": f"@inproceedings{{{FIRST},"}, \
+            transcript
