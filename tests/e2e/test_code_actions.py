@@ -1,5 +1,5 @@
 """Quick fixes and code actions on the fixture projects (tests/fixtures/projects, copied; the personal
-library global-library.bib is the `libraries` setting): replacing a misspelt key, adding an entry
+library global-library.bib beside them is the `libraries` setting): replacing a misspelt key, adding an entry
 only the personal library has to the document's own bibliography (BibTeX into thesis/refs/ml.bib,
 the first .bib main.tex declares; a CSL-JSON item into notes/references.json, the first file
 methods.md declares), the completion item that does the same after insertion, and "cite this
@@ -8,7 +8,6 @@ makes the diagnostic go."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,14 @@ from .helpers import (
     wait_for_diagnostics,
     wait_for_message,
 )
+from .projects import copy_projects
 
-PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
-pytestmark = pytest.mark.settings({"libraries": ["global-library.bib"]})
+pytestmark = pytest.mark.settings({"libraries": ["../global-library.bib"]})
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "projects"
-    shutil.copytree(PROJECTS, root)
+    root = copy_projects(tmp_path)
     return root
 
 
@@ -141,7 +139,7 @@ async def test_add_an_entry_only_the_personal_library_has_latex(client: Language
     assert missing.message == "'hochreiter1997long' is not in this document's bibliographies"
     ml = workspace / "thesis" / "refs" / "ml.bib"
     ml_text = ml.read_text(encoding="utf-8")
-    entry = entry_text(workspace / "global-library.bib", "hochreiter1997long")
+    entry = entry_text(workspace.parent / "global-library.bib", "hochreiter1997long")
     assert entry.startswith("@article{hochreiter1997long,\n  title         = {Long Short-Term Memory},")
 
     actions = await code_actions(client, uri, missing.range, [missing])
@@ -225,7 +223,7 @@ async def test_completing_a_library_paper_adds_its_entry(client: LanguageClient,
     line, character = position_at(text, len(text) - 1)
     result = await complete_until(client, uri, line, character, "lamport1998part")
     (item,) = [i for i in result.items if i.text_edit.new_text == "lamport1998part"]
-    library = str((workspace / "global-library.bib").resolve())
+    library = str((workspace.parent / "global-library.bib").resolve())
     assert plain(item.command) == plain(types.Command(
         title="Add lamport1998part to ml.bib", command="papercite.addEntry", arguments=[uri, "lamport1998part", library]))
     assert all(i.command is None for i in result.items if i.text_edit.new_text != "lamport1998part")
@@ -240,7 +238,7 @@ async def test_completing_a_library_paper_adds_its_entry(client: LanguageClient,
         command=item.command.command, arguments=list(item.command.arguments)))
     ml = workspace / "thesis" / "refs" / "ml.bib"
     ml_text = ml.read_text(encoding="utf-8")
-    entry = entry_text(workspace / "global-library.bib", "lamport1998part")
+    entry = entry_text(workspace.parent / "global-library.bib", "lamport1998part")
     assert plain(applied_edits) == plain([types.ApplyWorkspaceEditParams(label="Add lamport1998part to ml.bib", edit=types.WorkspaceEdit(
         document_changes=[types.TextDocumentEdit(
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=ml.as_uri(), version=None),
@@ -283,7 +281,7 @@ async def test_cite_this_paper_in_latex(client: LanguageClient, workspace: Path)
 
     ml = workspace / "thesis" / "refs" / "ml.bib"
     ml_text = ml.read_text(encoding="utf-8")
-    entry = entry_text(workspace / "global-library.bib", "hochreiter1997long")
+    entry = entry_text(workspace.parent / "global-library.bib", "hochreiter1997long")
     assert plain(await cite_action(client, uri, text, reference)) == plain([types.CodeAction(
         title="Cite this paper: \\cite{hochreiter1997long} (Long Short-Term Memory) and add it to ml.bib",
         kind=REFACTOR, edit=types.WorkspaceEdit(document_changes=[
@@ -338,7 +336,7 @@ async def test_a_title_typed_as_a_key(client: LanguageClient, workspace: Path):
     diagnostics = await wait_for_diagnostics(client, uri, lambda d: len(undefined_keys(d)) == 3)
     (typed,) = [d for d in diagnostics if d.data["key"] == "long short-term memory"]
     ml = workspace / "thesis" / "refs" / "ml.bib"
-    entry = entry_text(workspace / "global-library.bib", "hochreiter1997long")
+    entry = entry_text(workspace.parent / "global-library.bib", "hochreiter1997long")
     assert plain(await code_actions(client, uri, typed.range, [typed])) == plain([types.CodeAction(
         title="Cite `hochreiter1997long` (Long Short-Term Memory) and add it to ml.bib",
         kind=types.CodeActionKind.QuickFix, diagnostics=[typed], is_preferred=True,
@@ -363,7 +361,7 @@ async def test_a_bibliography_that_cannot_take_the_entry(client: LanguageClient,
     assert action.title == "Add `lecun2015deep` to extra.yaml" and action.edit is None
     assert action.disabled.reason == (
         "extra.yaml: its items are written in flow style ([...]); papercite only adds to block lists")
-    library = str((workspace / "global-library.bib").resolve())
+    library = str((workspace.parent / "global-library.bib").resolve())
     await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="papercite.addEntry", arguments=[uri, "lecun2015deep", library]))
     await wait_for_message(client, "papercite cannot add lecun2015deep to extra.yaml: its items are written in flow style")

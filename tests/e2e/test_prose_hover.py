@@ -6,7 +6,6 @@ share, and text inside a citation show nothing; the setting turns it off."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .helpers import hover, hover_until, open_document, position_at, range_of, until
+from .projects import copy_projects
 
-PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
-pytestmark = pytest.mark.settings({"libraries": ["global-library.bib"]})
+pytestmark = pytest.mark.settings({"libraries": ["../global-library.bib"]})
 
 MORE_ML = """
 @inproceedings{dai2019transformer,
@@ -40,8 +39,7 @@ LINES = (
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """The projects, with two more papers in ml.bib: Transformer-XL, and a second "BERT:"."""
-    root = tmp_path / "projects"
-    shutil.copytree(PROJECTS, root)
+    root = copy_projects(tmp_path)
     with (root / "thesis" / "refs" / "ml.bib").open("a", encoding="utf-8") as bib:
         bib.write(MORE_ML)
     return root
@@ -108,7 +106,7 @@ async def test_short_name_in_markdown_prose(client: LanguageClient, workspace: P
     assert key.range == range_of(text, "liu2019roberta")
 
 
-@pytest.mark.settings({"libraries": ["global-library.bib"], "hover": {"prose": False}})
+@pytest.mark.settings({"libraries": ["../global-library.bib"], "hover": {"prose": False}})
 async def test_prose_hover_off(client: LanguageClient, workspace: Path):
     """Off from the start: names show nothing, keys still do; turned on, names show again."""
     intro_uri, intro, methods_uri, methods = await open_thesis(client, workspace)
