@@ -64,10 +64,11 @@ test('else a clear error with the install command', () => {
 test('server settings: the generated names, nested, without the extension-only ones', () => {
   const names = serverSettingNames(packageJSON);
   assert.deepEqual(names, ['libraries', 'indexDir', 'completion.limit', 'completion.label', 'hover.abstract',
-    'citationCommands']);
-  const values: Record<string, unknown> = { 'completion.limit': 7, libraries: ['~/refs.bib'] };
+    'hover.prose', 'diagnostics.unusedEntries', 'inlayHints.enabled', 'citationCommands']);
+  const values: Record<string, unknown> = { 'completion.limit': 7, libraries: ['~/refs.bib'], 'inlayHints.enabled': true };
   assert.deepEqual(serverSettings(names, (name) => values[name]), {
-    libraries: ['~/refs.bib'], indexDir: null, completion: { limit: 7, label: null }, hover: { abstract: null },
+    libraries: ['~/refs.bib'], indexDir: null, completion: { limit: 7, label: null },
+    hover: { abstract: null, prose: null }, diagnostics: { unusedEntries: null }, inlayHints: { enabled: true },
     citationCommands: null,
   });
 });
