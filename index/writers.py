@@ -15,12 +15,12 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from papercite.index.model import Author, Paper
-from papercite.index.readers import FORMATS
+from papercite.index.readers import EntryFormat, entry_format
 from papercite.index.readers.bibtex import MONTH_MACROS
 from papercite.index.readers.csl import (
     ITEM_LIST_KEYS,
@@ -31,7 +31,6 @@ from papercite.index.readers.csl import (
     skip_json_space,
 )
 
-Format = Literal["bibtex", "csl-json", "csl-yaml"]
 
 # BibTeX entry type -> CSL type, and back (CSL types not listed become `misc`).
 CSL_TYPES = {
@@ -79,22 +78,12 @@ class Insertion:
     text: str
 
 
-def target_format(path: Path) -> Format | None:
-    """The format papercite writes into a file of this name (None: a listing, or unknown)."""
-    reader = FORMATS.get(path.suffix.lower())
-    if reader == "bibtex":
-        return "bibtex"
-    if reader == "csl":
-        return "csl-json" if path.suffix.lower() == ".json" else "csl-yaml"
-    return None
-
-
-def source_format(paper: Paper) -> Format | None:
+def source_format(paper: Paper) -> EntryFormat | None:
     """The format of the file a paper came from (its ``raw`` is in that format)."""
-    return target_format(Path(paper.source)) if paper.source else None
+    return entry_format(Path(paper.source)) if paper.source else None
 
 
-def entry_insertion(paper: Paper, target_text: str, fmt: Format,
+def entry_insertion(paper: Paper, target_text: str, fmt: EntryFormat,
                     read_source: Callable[[], str | None] = lambda: None) -> Insertion:
     """Where and what to insert into a bibliography (``target_text``, of format ``fmt``) to add
     ``paper``. ``read_source`` gives the text of the paper's own file; it is only called for the

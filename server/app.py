@@ -84,7 +84,8 @@ class Protocol(LanguageServerProtocol):
     """pygls with three changes: pre-encoded results (EncodedJSON) are sent as they are; a request
     whose params cannot be read (a position with a negative line, say), which pygls drops without
     answering so that the client waits for ever, is answered with the error; and a Refusal is
-    answered without the traceback pygls logs for a failed handler."""
+    answered without the traceback pygls logs for a failed handler. Handlers that pre-encode their
+    results use its converter (unstructure)."""
 
     def _send_handler_result(self, future, *, msg_id):
         if not future.cancelled() and isinstance(future.exception(), Refusal):
@@ -92,6 +93,10 @@ class Protocol(LanguageServerProtocol):
             self._send_response(msg_id, error=future.exception().to_response_error())
             return
         super()._send_handler_result(future, msg_id=msg_id)
+
+    def unstructure(self, value):
+        """An lsprotocol object as the JSON-ready data pygls would send."""
+        return self._converter.unstructure(value)
 
     def _send_response(self, msg_id, result=None, error=None):
         if error is not None or not isinstance(result, EncodedJSON):

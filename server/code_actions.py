@@ -16,7 +16,6 @@ from pathlib import Path
 from lsprotocol import types
 
 from papercite.index.model import Paper
-from papercite.index.writers import CannotWrite
 from papercite.server.app import PARSERS, PaperciteServer
 from papercite.server.citations import window
 from papercite.server.entries import add_entry_edit, target_bibliography, workspace_edit
@@ -134,6 +133,8 @@ def _action(ls: PaperciteServer, uri: str, version: int, replace: types.Range, f
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
             edits=[types.TextEdit(range=replace, new_text=fix.text)]))
     if fix.add is not None:
+        from papercite.index.writers import CannotWrite
+
         target = target_bibliography(scope)
         try:
             edits.append(add_entry_edit(ls, fix.add, target))

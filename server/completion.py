@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.protocol import default_converter
 
 from papercite.index.model import Paper
 from papercite.server.app import EncodedJSON, PaperciteServer
@@ -17,6 +16,8 @@ TRIGGERS = ["{", ",", "@", ";"]
 
 
 def register(server: PaperciteServer) -> None:
+    items = ItemCache(server.protocol.unstructure)
+
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGERS))
     async def completion(ls: PaperciteServer, params: types.CompletionParams) -> EncodedJSON | None:
         cursor = ls.at_position(params.text_document.uri, params.position)
@@ -34,8 +35,8 @@ def register(server: PaperciteServer) -> None:
 
         def answer() -> EncodedJSON:
             hits = ls.library.complete(context.query, scope, settings.completion.limit)
-            ITEMS.forget_if_changed(ls.library.searcher.view())
-            return ITEMS.completion_list(hits, CONVERTER.unstructure(replace), typed, settings, commands)
+            items.forget_if_changed(ls.library.searcher.view())
+            return items.completion_list(hits, ls.protocol.unstructure(replace), typed, settings, commands)
 
         return await ls.on_search_thread(answer)
 
@@ -48,7 +49,8 @@ class ItemCache:
     SIZE = 1000
     PER_REQUEST = ("textEdit", "sortText", "filterText")
 
-    def __init__(self):
+    def __init__(self, unstructure):
+        self._unstructure = unstructure  # lsprotocol objects to JSON-ready data, as pygls does
         self._items: dict[tuple, str] = {}
         self._view = None
 
@@ -76,7 +78,7 @@ class ItemCache:
             paper = hit.paper()
             item = completion_item(hit, paper, 0, EMPTY_RANGE, "", label=settings.completion.label,
                                    abstract_chars=settings.hover.abstract, location=location(paper))
-            data = {name: value for name, value in CONVERTER.unstructure(item).items()
+            data = {name: value for name, value in self._unstructure(item).items()
                     if name not in self.PER_REQUEST}
             fixed = json.dumps(data, separators=(",", ":"))[:-1]
             if len(self._items) >= self.SIZE:
@@ -85,8 +87,6 @@ class ItemCache:
         return fixed
 
 
-ITEMS = ItemCache()
-CONVERTER = default_converter()  # what pygls encodes results with
 EMPTY_RANGE = types.Range(types.Position(0, 0), types.Position(0, 0))
 
 

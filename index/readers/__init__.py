@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import re
 from pathlib import Path
+from typing import Literal
 
 from papercite.index.model import Paper, Problem, ReadResult
 
@@ -18,6 +19,19 @@ FORMATS = {
     ".yml": "csl",
     ".txt": "listing",
 }
+
+
+EntryFormat = Literal["bibtex", "csl-json", "csl-yaml"]
+
+
+def entry_format(path: Path) -> EntryFormat | None:
+    """How a bibliography file of this name writes its entries (None: a listing, or unknown)."""
+    reader = FORMATS.get(path.suffix.lower())
+    if reader == "bibtex":
+        return "bibtex"
+    if reader == "csl":
+        return "csl-json" if path.suffix.lower() == ".json" else "csl-yaml"
+    return None
 
 
 def is_library(path: Path) -> bool:

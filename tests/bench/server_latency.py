@@ -448,7 +448,7 @@ def first_indexing(index_dir: Path, files: list[Path]) -> dict:
 def start(command: list[str], work: Path, options: dict, bibliography: str, log: Path) -> tuple[Client, Document, dict]:
     """Process start -> initialize -> didOpen -> the first completion, timed."""
     client = Client(command, log)
-    init_ms = client.initialize(work / "docs", options)
+    client.initialize(work / "docs", options)
     initialized = time.perf_counter()
     document = Document(client, work / "docs" / "paper.tex", bibliography)
     first_ms, keys, _ = document.complete()

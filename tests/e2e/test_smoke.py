@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .helpers import complete_until, open_document, position_of

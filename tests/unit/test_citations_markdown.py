@@ -9,7 +9,7 @@ import pytest
 from papercite.server.citations import CompletionContext, KeyRef, syntax_for
 from papercite.server.citations.markdown import completion_context, find_citations, key_at
 
-from cursor import CURSOR, check_context, split  # noqa: E402
+from cursor import check_context, split  # noqa: E402
 
 
 def keys(text: str) -> list[list[str]]:

@@ -11,6 +11,7 @@ import pytest
 
 from papercite.index.model import Author, Paper
 from papercite.index.readers import parse_text, read_file
+from papercite.index.readers import entry_format
 from papercite.index.writers import (
     CannotWrite,
     Insertion,
@@ -22,7 +23,6 @@ from papercite.index.writers import (
     entry_insertion,
     macros_used,
     string_definitions,
-    target_format,
     tex_escape,
 )
 
@@ -74,7 +74,7 @@ def test_bibtex_entry_reads_back_as_the_same_paper(paper: Paper):
 @pytest.mark.parametrize("paper", [*fixture_papers(), ODD], ids=lambda p: p.key)
 @pytest.mark.parametrize("name", ["/p/refs.json", "/p/refs.yaml"])
 def test_csl_item_reads_back_as_the_same_paper(paper: Paper, name: str):
-    fmt = target_format(Path(name))
+    fmt = entry_format(Path(name))
     inserted = applied("", csl_json_insertion("", csl_item(paper)) if fmt == "csl-json"
                        else csl_yaml_insertion("", csl_item(paper)))
     (read,) = read_back(inserted, name)
