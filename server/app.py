@@ -135,6 +135,7 @@ class PaperciteServer(LanguageServer):
         self.event_loop: asyncio.AbstractEventLoop | None = None
         self.hover_texts: dict[tuple, str] = {}  # (key, sources seen, abstract) -> hover Markdown
         self.hint_titles: dict[tuple, tuple[str, str] | None] = {}  # (key, sources seen) -> inlay hint label, tooltip
+        self.closed_bibliographies: set[str] = set()  # URIs of unopened bibliographies with diagnostics published
         self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
         self.citing = CitingDocuments()  # the workspace's citing documents (search thread only)
 
@@ -285,13 +286,14 @@ class PaperciteServer(LanguageServer):
     def index_changed(self) -> None:
         """Papers came, went or changed (or what documents see did): answers cached from the
         old index are dropped and every document's diagnostics are checked again."""
-        from papercite.server.documents import publish_diagnostics
+        from papercite.server.documents import publish_closed_bibliographies, publish_diagnostics
         from papercite.server.inlay_hints import refresh_inlay_hints
 
         self.hover_texts.clear()
         self.hint_titles.clear()
         for uri in list(self.documents):
             publish_diagnostics(self, uri)
+        publish_closed_bibliographies(self)
         refresh_inlay_hints(self)
 
     async def on_search_thread(self, function, *args):

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from papercite.index.model import Problem, ReadResult
-from papercite.index.readers import is_library, parse_text
+from papercite.index.readers import decode, is_library, parse_text
 from papercite.server.app import PARSERS, OpenDocument, PaperciteServer, document_syntax
 from papercite.server.bibliographies import looks_like_bibliography
 from papercite.server.positions import Lines
@@ -51,6 +51,7 @@ def register(server: PaperciteServer) -> None:
                                                                             diagnostics=[]))
         if state is not None and state.syntax is not None:
             republish_unused_entries(ls)  # its file on disk cites what it cites now
+        publish_closed_bibliographies(ls)  # a closed bibliography's problems, as its file has them
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: PaperciteServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -200,6 +201,47 @@ def bibliography_diagnostics(ls: PaperciteServer, uri: str, state: OpenDocument,
         return [problem_diagnostic(problem, lines, uri) for problem in problems] + unused()
 
     return check
+
+
+def publish_closed_bibliographies(ls: PaperciteServer) -> None:
+    """The problems of bibliographies open documents declare but the editor has not opened, as
+    indexing found them in their files: a duplicate key in refs.bib shows while writing the
+    chapter that cites it. Open bibliographies are checked from their buffers instead; global
+    libraries are left out (a shared library's problems are not the project's)."""
+    open_uris = set(ls.documents)
+    open_paths = {state.path for state in ls.documents.values()}
+    wanted = {path for state in ls.documents.values() if state.syntax is not None and state.scope is not None
+              for path in state.scope.own if path not in open_paths}
+    encoding = ls.workspace.position_encoding
+
+    def check() -> dict[str, list[types.Diagnostic]]:
+        sources = ls.library.store.catalogue().sources
+        found: dict[str, list[types.Diagnostic]] = {}
+        for path in wanted:
+            uri = from_fs_path(str(path)) or path.as_uri()
+            record = sources.get(str(path))
+            found[uri] = []
+            if record is not None and record.problems:
+                try:
+                    text, _ = decode(path.read_bytes())
+                except OSError:
+                    continue  # gone since indexing: the next run reports it
+                lines = Lines(text, encoding)
+                found[uri] = [problem_diagnostic(problem, lines, uri) for problem in record.problems]
+        return found
+
+    def publish(future) -> None:
+        if future.exception() is not None:
+            return
+        found = future.result()
+        for uri in ls.closed_bibliographies - set(found):
+            found[uri] = []  # no open document declares it any more
+        for uri, diagnostics in found.items():
+            if uri not in ls.documents and (diagnostics or uri in ls.closed_bibliographies):
+                ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+        ls.closed_bibliographies = {uri for uri, diagnostics in found.items() if diagnostics} - open_uris
+
+    ls.search_thread.submit(check).add_done_callback(lambda future: ls.loop_call(publish, future))
 
 
 SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,

@@ -1,7 +1,7 @@
 """Diagnostics on open bibliographies (BibTeX and CSL), from the buffer as it is edited: syntax
 errors on the entry head or the token at fault, duplicate keys pointing at the first definition,
 entries without a key, text that lost characters to a wrong encoding. They go when the buffer is
-fixed."""
+fixed. A declared bibliography the editor has not opened shows the problems its file has."""
 
 from __future__ import annotations
 
@@ -129,3 +129,27 @@ async def test_lost_characters_and_files_that_are_no_bibliography(client: Langua
                             "(2 more in the file); reopen it with its real encoding (Latin-1?) before saving")
     # package.json was opened and read first, on the same thread: its (absent) verdict came before
     assert package_uri not in client.diagnostics
+
+
+async def test_a_declared_bibliography_not_open_in_the_editor_shows_its_problems(client: LanguageClient,
+                                                                                 workspace: Path):
+    """Writing a chapter, the problems of the .bib files its root declares show (as indexing found
+    them in the files), and go when the file is fixed on disk."""
+    bib = workspace / "thesis" / "refs" / "classics.bib"
+    good = bib.read_text(encoding="utf-8")
+    broken = good + "\n@misc{breiman2001random,\n  title = {Again}\n}\n"
+    bib.write_text(broken, encoding="utf-8")
+    open_document(client, workspace / "thesis" / "chapters" / "intro.tex")
+
+    [duplicate] = await wait_for_diagnostics(client, bib.as_uri(), lambda d: len(d) == 1)
+    second = nth(broken, "breiman2001random", 2)
+    assert duplicate.range == lsp_range(broken, second, second + len("breiman2001random"))
+    assert (duplicate.severity, duplicate.code) == (types.DiagnosticSeverity.Error, "duplicate-key")
+    [first] = duplicate.related_information
+    assert first.location == types.Location(uri=bib.as_uri(), range=range_of(broken, "breiman2001random"))
+
+    bib.write_text(good, encoding="utf-8")
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=bib.as_uri(), type=types.FileChangeType.Changed)]))
+    await wait_for_diagnostics(client, bib.as_uri(), lambda d: d == [])
+    assert (workspace / "thesis" / "refs" / "ml.bib").as_uri() not in client.diagnostics  # never had any
