@@ -115,7 +115,7 @@ class IndexView:
         self._stored: OrderedDict[int, dict] = OrderedDict()
         self._all_sources: frozenset[str] | None = None
         self._words: dict[tuple[str, str], tuple[dict[str, int], bool, int]] = {}
-        self._own_tables: dict[frozenset[str], dict[str, set[int]]] = {}
+        self._own_tables: dict[frozenset[str], tuple[dict[str, set[int]], dict[int, tuple[str, ...]]]] = {}
         self._within: dict[frozenset[str], frozenset[int]] = {}
 
     def sources(self, within: frozenset[str] | None) -> frozenset[int] | None:
@@ -414,8 +414,8 @@ class PaperSearch:
 
         Scans the lexicon words that could be the word with one edit (see _typo_starts), a
         bounded walk per start, instead of Whoosh's FuzzyTerm, whose automaton costs thousands
-        of term-table seeks per word. Words with digits are keys or
-        names of things ("gpt4"), not misspelt prose: none are fixed."""
+        of term-table seeks per word. Words with digits are keys or names of things ("gpt4"),
+        not misspelt prose: none are fixed."""
         fixes: dict[str, list[str]] = {}
         for word in typed.all_words:
             is_partial = word == typed.partial

@@ -19,6 +19,7 @@ from typing import Literal, NamedTuple
 import yaml
 
 from papercite.index.model import Problem
+from papercite.index.readers import decode
 
 Reader = Callable[[Path], str | None]
 
@@ -31,15 +32,11 @@ _SNIFF_BYTES = 1024
 
 
 def read_text(path: Path) -> str | None:
-    """A file's text (UTF-8, else Latin-1, which cannot fail), or None when it cannot be read."""
+    """A file's text as the readers decode it, or None when it cannot be read."""
     try:
-        data = path.read_bytes()
+        return decode(path.read_bytes())[0]
     except OSError:
         return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 @dataclass

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from papercite.index.model import Problem
-from papercite.index.readers import decode, is_library
-from papercite.server.bibliographies import declared_bibliographies, is_bibliography_file, walk_workspace
+from papercite.index.readers import is_library
+from papercite.server.bibliographies import declared_bibliographies, is_bibliography_file, read_text, walk_workspace
 from papercite.server.citations import syntax_for
 from papercite.server.citations.parsers import PARSERS
 
@@ -77,15 +77,8 @@ def _in_project(path: Path) -> bool:
 
 
 def _declares_bibliography(path: Path) -> bool:
-    text = _read(path)
+    text = read_text(path)
     return text is not None and bool(declared_bibliographies(text, path, "markdown").files)
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return decode(path.read_bytes())[0]
-    except OSError:
-        return None
 
 
 def check_project(project: Project, index_dir: Path | None) -> tuple[list[Problem], int]:
@@ -102,7 +95,7 @@ def check_project(project: Project, index_dir: Path | None) -> tuple[list[Proble
                 for p in project.others]
     checked = []
     for path, syntax in project.documents:
-        text = _read(path)
+        text = read_text(path)
         if text is None:
             problems.append(Problem(source=str(path), line=0, message="cannot read the file", code="unreadable"))
             continue

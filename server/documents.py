@@ -14,9 +14,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from papercite.index.model import Problem, ReadResult
-from papercite.index.readers import decode, is_library, parse_text
+from papercite.index.readers import is_library, parse_text
 from papercite.server.app import PARSERS, OpenDocument, PaperciteServer, document_syntax
-from papercite.server.bibliographies import looks_like_bibliography
+from papercite.server.bibliographies import looks_like_bibliography, read_text
 from papercite.server.positions import Lines
 from papercite.server.unused import republish_unused_entries, unused_entry_check
 
@@ -208,7 +208,6 @@ def publish_closed_bibliographies(ls: PaperciteServer) -> None:
     indexing found them in their files: a duplicate key in refs.bib shows while writing the
     chapter that cites it. Open bibliographies are checked from their buffers instead; global
     libraries are left out (a shared library's problems are not the project's)."""
-    open_uris = set(ls.documents)
     open_paths = {state.path for state in ls.documents.values()}
     wanted = {path for state in ls.documents.values() if state.syntax is not None and state.scope is not None
               for path in state.scope.own if path not in open_paths}
@@ -222,9 +221,8 @@ def publish_closed_bibliographies(ls: PaperciteServer) -> None:
             record = sources.get(str(path))
             found[uri] = []
             if record is not None and record.problems:
-                try:
-                    text, _ = decode(path.read_bytes())
-                except OSError:
+                text = read_text(path)
+                if text is None:
                     continue  # gone since indexing: the next run reports it
                 lines = Lines(text, encoding)
                 found[uri] = [problem_diagnostic(problem, lines, uri) for problem in record.problems]
@@ -239,7 +237,7 @@ def publish_closed_bibliographies(ls: PaperciteServer) -> None:
         for uri, diagnostics in found.items():
             if uri not in ls.documents and (diagnostics or uri in ls.closed_bibliographies):
                 ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
-        ls.closed_bibliographies = {uri for uri, diagnostics in found.items() if diagnostics} - open_uris
+        ls.closed_bibliographies = {uri for uri, diagnostics in found.items() if diagnostics} - set(ls.documents)
 
     ls.search_thread.submit(check).add_done_callback(lambda future: ls.loop_call(publish, future))
 
