@@ -228,6 +228,7 @@ class PaperStore:
         self.notices: list[str] = []  # things the user should hear about (rebuilds)
         self._write_lock = threading.Lock()
         self._searcher = None
+        self._replaced = None  # the searcher before the last change (see searcher())
         self._searcher_lock = threading.Lock()
         self._blobs = None
         self._ix = self._open_or_create()
@@ -421,11 +422,14 @@ class PaperStore:
 
     def searcher(self):
         """The shared searcher, reopened when the index changed on disk (a commit by this process or
-        another: `up_to_date()` is a cheap check of the latest generation)."""
+        another: `up_to_date()` is a cheap check of the latest generation). The one it replaces is
+        closed at the next change, not now: hits found on it may still be being read (a completion
+        list rendered after a look at the index opened a newer one)."""
         with self._searcher_lock:
             if self._searcher is not None and not self._searcher.up_to_date():
-                self._searcher.close()
-                self._searcher = None
+                if self._replaced is not None:
+                    self._replaced.close()
+                self._replaced, self._searcher = self._searcher, None
             if self._searcher is None:
                 self._ix = self._storage().open_index(INDEX_NAME)
                 self._searcher = self._ix.searcher()
@@ -433,9 +437,10 @@ class PaperStore:
 
     def _close_searcher(self) -> None:
         with self._searcher_lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            for searcher in (self._searcher, self._replaced):
+                if searcher is not None:
+                    searcher.close()
+            self._searcher = self._replaced = None
 
     def papers_for_key(self, key: str) -> list[Paper]:
         """Every paper with this exact key, or with it as an `ids` alias (several files may hold it)."""
@@ -479,7 +484,8 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
     # `__main__.WORDS` and no other process could open the index.
     command = [sys.executable, "-c", "import sys; from papercite.index.store import child_main; sys.exit(child_main())",
                str(index_dir), *(["--force"] if force else []), *map(str, paths)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as child:
         report = None
         for line in child.stdout:
             message = json.loads(line)

@@ -13,6 +13,8 @@ import gc
 import inspect
 import json
 import logging
+import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,7 @@ from types import ModuleType
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -33,6 +36,7 @@ from papercite.server.citations.parsers import PARSERS
 from papercite.server.library import Library, Scope
 from papercite.server.positions import Lines
 from papercite.server.settings import SECTION, Settings, parse_settings
+from papercite.server.stdio import LoopReader, loop_can_read
 from papercite.server.workspace import CitingDocuments
 
 VERSION = "0.1.0"
@@ -138,6 +142,23 @@ class PaperciteServer(LanguageServer):
         self.closed_bibliographies: set[str] = set()  # URIs of unopened bibliographies with diagnostics published
         self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
         self.citing = CitingDocuments()  # the workspace's citing documents (search thread only)
+
+    def start_io(self, stdin=None, stdout=None) -> None:
+        """pygls's start_io, with stdin read by the event loop where it can be (see stdio)."""
+        stdin, stdout = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
+        if not loop_can_read(stdin, stdout):
+            return super().start_io(stdin, stdout)
+        self._stop_event = threading.Event()  # pygls's shutdown() sets it; its message loop checks it
+        self.protocol.set_writer(StdoutWriter(stdout))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=LoopReader(stdin), protocol=self.protocol,
+                                  logger=log, error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("the client has gone: shutting down")
+        except (KeyboardInterrupt, SystemExit):  # `exit` ends the process with SystemExit, as in pygls
+            pass
+        finally:
+            self.shutdown()
 
     def loop_call(self, function, *args) -> None:
         """Run function(*args) on the event loop thread (from a worker thread)."""

@@ -35,7 +35,6 @@ def register(server: PaperciteServer) -> None:
 
         def answer() -> EncodedJSON:
             hits = ls.library.complete(context.query, scope, settings.completion.limit)
-            items.forget_if_changed(ls.library.searcher.view())
             return items.completion_list(hits, ls.protocol.unstructure(replace), typed, settings, commands)
 
         return await ls.on_search_thread(answer)
@@ -54,14 +53,12 @@ class ItemCache:
         self._items: dict[tuple, str] = {}
         self._view = None
 
-    def forget_if_changed(self, view) -> None:
-        if view is not self._view:  # the index changed: papers may have too
-            self._items, self._view = {}, view
-
     def completion_list(self, hits, replace: dict, typed: str, settings,
                         commands: EntryCommands | None = None) -> EncodedJSON:
         """The CompletionList (isIncomplete: typing on changes the query) as JSON text. Papers
         outside the document's bibliographies carry the command adding them (``commands``)."""
+        if hits and hits[0].view is not self._view:  # found on a changed index: papers may have changed too
+            self._items, self._view = {}, hits[0].view
         range_json = json.dumps(replace, separators=(",", ":"))
         items = ",".join(
             f'{self._fixed(hit, settings)},"sortText":"{rank:05d}","filterText":{json.dumps(typed or hit.key)},'

@@ -163,3 +163,16 @@ def test_readers_never_wait_for_a_writer(tmp_path: Path, store: PaperStore):
         reader.start()
         reader.join(timeout=60)  # a deadlock detector, not a speed check
         assert not reader.is_alive() and found == ["alpha"]
+
+
+def test_hits_outlive_the_next_change_of_the_index(tmp_path: Path, store: PaperStore):
+    """A completion finds hits, the index changes (a .bib saved), something looks at the index
+    (which opens the new searcher), then the hits are rendered: they must still read."""
+    store.update([bib(tmp_path / "a.bib", ("doe2020a", "Sparse attention"))])
+    search = PaperSearch(store)
+    [hit] = search.search("sparse", 5)
+    store.update_text(str(tmp_path / "b.bib"), ENTRY.format(key="doe2020b", title="Dense attention"))
+    assert {h.key for h in search.search("attention", 5)} == {"doe2020a", "doe2020b"}  # the new searcher
+    assert hit.paper().title == "Sparse attention"  # read from the one it replaced
+    store.update_text(str(tmp_path / "c.bib"), ENTRY.format(key="doe2020c", title="Attention"))
+    assert len(search.search("attention", 5)) == 3  # two changes on: the first searcher is closed
