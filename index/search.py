@@ -18,8 +18,9 @@ a posting, which is what made common words take 100 ms at 100k papers.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate, chain, islice
@@ -40,9 +41,11 @@ FUZZY_SCAN = 1500  # lexicon words (per segment and start) checked for a typo fi
 CACHE_POSTINGS = 80_000  # document numbers kept in the postings cache (~6 MB at most: an int in a set costs ~70 bytes)
 CACHE_DOCUMENTS = 800  # documents' stored fields kept (~2 MB)
 SHORT_LENGTH = 3  # a single half-typed word this short is answered by keys and the document's own papers only
-SHORT_CAP = 20  # keys (and papers of the document's own bibliographies) offered for such a word
+SINGLE_CAP = 20  # keys re-ranked for a short half-typed word; for a longer one, papers of each kind (title
+#                 starts, own papers, other matches) when keys fill most of the list
 OWN_TABLE_MAX = 5_000  # own-bibliography papers indexed by prefix in memory for the first keystrokes
 PARTIAL_AFTER = 300  # finished words matching fewer papers than this leave a short half-typed word to the re-rank
+HOLD_MAX = 20_000  # an index of at most this many papers can be held in memory (~1.2 KB a paper; see IndexView.hold)
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,11 @@ class IndexView:
         self._cache: OrderedDict[tuple[str, str], frozenset[int]] = OrderedDict()
         self._cached = 0
         self._stored: OrderedDict[int, dict] = OrderedDict()
+        self._held: dict[int, dict] = {}  # stored fields of every document, once held (see hold)
+        self._key_table: tuple[list[str], list[int]] | None = None  # sorted keys and aliases, their documents
         self._all_sources: frozenset[str] | None = None
         self._words: dict[tuple[str, str], tuple[dict[str, int], bool, int]] = {}
-        self._own_tables: dict[frozenset[str], tuple[dict[str, set[int]], dict[int, tuple[str, ...]]]] = {}
+        self._own_tables: dict[frozenset[str], tuple[dict[str, frozenset[int]], dict[int, str]]] = {}
         self._within: dict[frozenset[str], frozenset[int]] = {}
 
     def sources(self, within: frozenset[str] | None) -> frozenset[int] | None:
@@ -159,31 +164,47 @@ class IndexView:
     def own_starting(self, sources: frozenset[str], prefix: str) -> frozenset[int] | None:
         """Documents of these sources (a document's own bibliographies) with a key, title word,
         author word or venue word starting with ``prefix``; None when they are too many to
-        table. The table is built once per index version from their stored fields: a short
-        prefix's postings can cover most of a big library, and a single half-typed word is
-        answered from a sample of them (see _matches), which would miss the document's own papers."""
+        table. A short prefix's postings can cover most of a big library, and a single half-typed
+        word is answered from a sample of them (see _matches), which would miss the document's
+        own papers. The table (own_table) is made once per index version; a longer prefix
+        filters what the one a letter shorter found, as typing goes."""
+        table = self.own_table(sources)
+        if table is None:
+            return None
+        starts, doc_words = table
+        found = starts.get(prefix)
+        if found is None:
+            shorter = self.own_starting(sources, prefix[:-1]) if len(prefix) > 1 else frozenset()
+            needle = f" {prefix}"
+            found = frozenset(d for d in shorter if needle in doc_words[d])
+            if len(starts) < 4096:
+                starts[prefix] = found
+        return found
+
+    def own_table(self, sources: frozenset[str]) -> tuple[dict[str, frozenset[int]], dict[int, str]] | None:
+        """For own_starting: documents by the first one and two letters of their words, and
+        each document's words as one string, each after a space (a prefix test is then one
+        substring search in C); ~10 ms to make for a thousand papers."""
         table = self._own_tables.get(sources)
         if table is None:
             docs = self.union("source", sources)
             if len(docs) > OWN_TABLE_MAX:
                 return None
-            starts: dict[str, set[int]] = {}
-            doc_words: dict[int, tuple[str, ...]] = {}
+            doc_words: dict[int, str] = {}
+            by_start: dict[str, set[int]] = {}
             for docnum in docs:
-                stored = self.searcher.stored_fields(docnum)
-                doc_words[docnum] = (stored["key"].lower(), *stored.get("tw", "").split(),
-                                 *" ".join(stored.get("aw", ())).split(), *words(stored.get("venue", "")))
-                for word in doc_words[docnum]:
-                    for length in range(1, SHORT_LENGTH + 1):
-                        starts.setdefault(word[:length], set()).add(docnum)
+                stored = self.stored(docnum)
+                found = (stored["key"].lower(), *stored.get("tw", "").split(),
+                         *" ".join(stored.get("aw", ())).split(), *words(stored.get("venue", "")))
+                doc_words[docnum] = " " + " ".join(found)
+                for word in found:
+                    by_start.setdefault(word[:1], set()).add(docnum)
+                    by_start.setdefault(word[:2], set()).add(docnum)
+            starts = {start: frozenset(found) for start, found in by_start.items()}
             table = self._own_tables[sources] = (starts, doc_words)
             if len(self._own_tables) > 8:
                 self._own_tables.pop(next(iter(self._own_tables)))
-        starts, doc_words = table
-        found = starts.get(prefix[:SHORT_LENGTH], ())
-        if len(prefix) > SHORT_LENGTH:
-            found = [d for d in found if any(w.startswith(prefix) for w in doc_words[d])]
-        return frozenset(found)
+        return table
 
     def first_docs(self, field: str, terms: Iterable[str], enough: int, allowed: frozenset[int] | None) -> frozenset[int]:
         """Documents of these terms (and of ``allowed``), reading posting blocks only until
@@ -204,12 +225,36 @@ class IndexView:
 
     def stored(self, docnum: int) -> dict:
         """Stored fields (Whoosh decompresses and unpickles them: ~40 µs a document)."""
-        fields = self._stored.get(docnum)
+        fields = self._held.get(docnum) or self._stored.get(docnum)
         if fields is None:
             fields = self._stored[docnum] = self.searcher.stored_fields(docnum)
             if len(self._stored) > CACHE_DOCUMENTS:
                 self._stored.popitem(last=False)
         return fields
+
+    def hold(self) -> Iterator[int | None]:
+        """Read every live document's stored fields into memory, then table every key and alias;
+        a generator, so that the caller paces the work (the search thread has keystrokes to
+        answer): it yields each document held, and None where it may pause while tabling keys.
+        Once held, no keystroke reads a stored field or walks the key lexicon: in an index of
+        HOLD_MAX papers or fewer, that is most of a keystroke's search."""
+        if self._key_table is not None:  # held already
+            yield from self._held
+            return
+        for docnum in self.searcher.reader().all_doc_ids():
+            if docnum not in self._held:
+                self._held[docnum] = self._stored.pop(docnum, None) or self.searcher.stored_fields(docnum)
+            yield docnum
+        table = [(fields["key"].lower(), docnum) for docnum, fields in self._held.items()]
+        main_keys = {key for key, _ in table}
+        for leaf in self.leaves:  # `ids` aliases are not stored: the index's keys that are nobody's main key
+            for count, term in enumerate(leaf[0].lexicon("keys")):
+                if (alias := term.decode()) not in main_keys:
+                    table.extend((alias, docnum) for ids in self._read("keys", alias, [leaf]) for docnum in ids)
+                if count % 1000 == 999:
+                    yield None
+        table.sort()
+        self._key_table = ([key for key, _ in table], [docnum for _, docnum in table])
 
     def docs(self, field: str, term: str, leaves=None) -> frozenset[int]:
         found = self._cache.get((field, term))
@@ -251,6 +296,15 @@ class IndexView:
         Each segment's lexicon is walked on its own and a key's postings are read only in the
         segments holding it: Whoosh's multi-segment walk and look-ups probe every segment for
         every key (a big library is indexed in several)."""
+        if self._key_table is not None:
+            keys, docnums = self._key_table
+            found: set[int] = set()
+            at = bisect_left(keys, prefix)
+            while at < len(keys) and keys[at].startswith(prefix) and (len(found) < cap or keys[at] == prefix):
+                if allowed is None or docnums[at] in allowed:
+                    found.add(docnums[at])
+                at += 1
+            return frozenset(found)
         if len(prefix) in KEY_PREFIX_LENGTHS:
             return self.first_docs("kpre", [prefix], cap, allowed) | _keep(self.docs("keys", prefix), allowed)
         holders: dict[str, list] = {}
@@ -304,6 +358,26 @@ class PaperSearch:
                              if view.stored(d)["key"].lower() != key.lower())
         return bool(_keep(docs, view.sources(None if within is None else frozenset(within))))
 
+    def hold(self) -> Iterator[Hit | None] | None:
+        """Every paper, unranked, held in memory as the caller iterates (see IndexView.hold; None
+        between papers: a pause point), for a caller preparing what it shows ahead of typing;
+        None when the index is too big to hold."""
+        view = self.view()
+        if view.searcher.doc_count() > HOLD_MAX:
+            return None
+        return (None if docnum is None else _hit(view, docnum, view.stored(docnum)) for docnum in view.hold())
+
+    def prepare(self, prefer: Iterable[str]) -> None:
+        """Make now what the first keystroke in a document preferring these sources (its own
+        bibliographies) would otherwise wait for: the table of their papers' words."""
+        self.view().own_table(frozenset(prefer))
+
+    def papers(self, sources: Iterable[str]) -> Iterator[Hit]:
+        """Every paper of these sources, unranked."""
+        view = self.view()
+        for docnum in sorted(view.union("source", sources)):
+            yield _hit(view, docnum, view.stored(docnum))
+
     def view(self) -> IndexView:
         searcher = self.store.searcher()
         if self._view is None or self._view.searcher is not searcher:
@@ -317,44 +391,47 @@ class PaperSearch:
         candidates: set[int] = set()
         if not typed.raw:
             candidates.update(islice(_keep(view.union("source", prefer), allowed), CANDIDATES))
-        if typed.key_like:
-            candidates |= view.keys_starting(typed.key_like, SHORT_CAP if typed.short else KEY_PREFIX_CAP, allowed)
+        keys = view.keys_starting(typed.key_like, SINGLE_CAP if typed.short else KEY_PREFIX_CAP, allowed) \
+            if typed.key_like else frozenset()
+        candidates |= keys
+        # one half-typed word: each other kind of match has the room keys leave in the list
+        room = (SINGLE_CAP if typed.short else max(SINGLE_CAP, limit - len(keys))) if typed.single else 0
         spellings = self._abbreviations(view, reader, typed)
         if typed.all_words:
             own = view.own_starting(prefer, typed.partial) if prefer and typed.single else None
-            sample = typed.single and (own is not None or not prefer)  # a sample of matches misses no own paper
+            sample = room if own is not None or not prefer else 0  # a sample of matches misses no own paper
             matches = _keep(self._matches(view, typed, spellings, allowed, sample), allowed)
             if not matches and not candidates:
                 typos = self._spellings(view, reader, typed)
                 if typos:
                     spellings.update(typos)
                     matches = _keep(self._matches(view, typed, spellings, allowed, sample), allowed)
-            lead = _keep(self._lead(view, typed), allowed)
+            lead = self._lead(view, typed, allowed, room)
             if len(typed.all_words) > 2:
                 lead &= matches
-            candidates.update(islice(lead, SHORT_CAP if typed.short else LEAD_CAP))
+            candidates.update(islice(lead, room or LEAD_CAP))
             if prefer:
                 if own is None:
                     own = view.union("source", prefer) & (view.docs("pre", typed.partial) if typed.short else matches)
-                candidates.update(islice(_keep(own, allowed), SHORT_CAP if typed.short else CANDIDATES))
-            candidates.update(islice(matches, CANDIDATES))
+                candidates.update(islice(_keep(own, allowed), room or CANDIDATES))
+            candidates.update(islice(matches, room or CANDIDATES))
         return self._rerank(view, typed, candidates, prefer, spellings)[:limit]
 
     def _matches(self, view: IndexView, typed: TypedQuery, spellings, allowed: frozenset[int] | None,
-                 sample: bool) -> frozenset[int]:
+                 sample: int) -> frozenset[int]:
         """Documents with every typed word in title, authors, year, venue or ids; if fewer than
         CANDIDATES, also those where some words are only in the abstract. A few characters
         of a single word say too little to rank a library by: they match nothing here (keys and
         the document's own papers still come); with ``sample``, a single longer half-typed word
-        matches CANDIDATES of its documents, not all. A short half-typed word after finished
+        matches that many of its documents, not all. A short half-typed word after finished
         words that few papers have is left to the re-rank: its prefix postings can cover most
         of a library, and reading them would cost more than the finished words narrowed."""
         if typed.short:
             return frozenset()
         if sample:
             expansions = (t for s in _spelled(typed.partial, spellings) for t in self._expand(view, "strong", s))
-            found = view.first_docs("strong", expansions, CANDIDATES, allowed)
-            if len(found) >= CANDIDATES:
+            found = view.first_docs("strong", expansions, sample, allowed)
+            if len(found) >= sample:
                 return found
         words = list(typed.complete)
         if typed.partial:
@@ -381,15 +458,19 @@ class PaperSearch:
             return view.union("weak", spelled)
         return view.union("strong", (t for s in spelled for t in self._expand(view, "strong", s)))
 
-    def _lead(self, view: IndexView, typed: TypedQuery) -> frozenset[int]:
-        """Papers whose title starts with the typed words: the strongest signal, and a cheap one."""
+    def _lead(self, view: IndexView, typed: TypedQuery, allowed: frozenset[int] | None, room: int) -> frozenset[int]:
+        """Papers (of ``allowed``) whose title starts with the typed words: the strongest signal,
+        and a cheap one; for a single word, ``room`` of them (see _matches' sample)."""
         if typed.short:  # a few letters say too little of a title: keys answer them
             return frozenset()
         head = typed.all_words[:2]
         lead = " ".join(head)
         if typed.partial and len(head) == len(typed.all_words):
-            return view.union("lead", self._expand(view, "lead", lead))
-        return view.docs("lead", lead)
+            expansions = self._expand(view, "lead", lead)
+            if room:
+                return view.first_docs("lead", expansions, room, allowed)
+            return _keep(view.union("lead", expansions), allowed)
+        return _keep(view.docs("lead", lead), allowed)
 
     @staticmethod
     def _expand(view: IndexView, field: str, prefix: str) -> list[str]:
@@ -441,13 +522,17 @@ class PaperSearch:
         hits = []
         for docnum in candidates:
             stored = view.stored(docnum)
-            hit = Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
-                      year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
-                      docnum=docnum, view=view)
+            hit = _hit(view, docnum, stored)
             hit.score = relevance.score(hit, stored.get("tw", ""), stored.get("aw", []))
             hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits
+
+
+def _hit(view: IndexView, docnum: int, stored: dict) -> Hit:
+    return Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
+               year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
+               docnum=docnum, view=view)
 
 
 def _keep(docs: frozenset[int], allowed: frozenset[int] | None) -> frozenset[int]:

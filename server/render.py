@@ -1,6 +1,6 @@
 """What the editor shows for a paper: completion rows and hover Markdown.
 
-Pure functions from papers and search hits to lsprotocol objects and strings; the server decides
+Pure functions from papers and search hits to LSP JSON and Markdown strings; the server decides
 what to show, this module only how.
 """
 
@@ -88,30 +88,23 @@ def reference_markdown(paper: Paper, abstract_chars: int = 400, location: str | 
     return "\n\n".join(parts)
 
 
-def completion_item(hit: Hit, paper: Paper, rank: int, replace: types.Range, typed: str, label: str = "key",
-                    abstract_chars: int = 400, location: str | None = None) -> types.CompletionItem:
-    """One completion row for ``hit`` (the search's ``rank``-th), inserting its key over ``replace``.
-
-    ``filter_text`` is ``typed``, the text of ``replace`` up to the cursor. Clients (VS Code,
-    Neovim's cmp/blink, Emacs' company/corfu) filter and re-sort items by fuzzy-matching that text
-    against each item's filterText (or label). A query such as "sparse lora fed" does not match
-    the key "hu2022lora", so the item would be dropped or sunk; a filterText equal to the typed
-    text matches every item equally, so ``sort_text``, the server's rank, decides the order."""
+def completion_item(hit: Hit, paper: Paper, label: str = "key", abstract_chars: int = 400,
+                    location: str | None = None) -> dict:
+    """A paper's completion row as LSP JSON (a CompletionItem's members), less those that depend
+    on the request: where it inserts, its rank, its filter text (completion.ItemCache adds them
+    to rows it keeps encoded). JSON, not an lsprotocol object: building one and converting it
+    back costs more than the rest of the row, and a library's rows are made by the thousand."""
     title = " ".join(hit.title.split())
     by_title = label == "title" and bool(title)
-    return types.CompletionItem(
-        label=title if by_title else hit.key,
-        label_details=types.CompletionItemLabelDetails(
-            detail=author_year(hit), description=hit.key if by_title else shorten(title)),
-        kind=types.CompletionItemKind.Reference,
-        detail=title,
-        documentation=types.MarkupContent(
-            kind=types.MarkupKind.Markdown, value=reference_markdown(paper, abstract_chars, location)),
-        sort_text=f"{rank:05d}",
-        filter_text=typed or hit.key,
-        insert_text_format=types.InsertTextFormat.PlainText,
-        text_edit=types.TextEdit(range=replace, new_text=hit.key),
-    )
+    return {
+        "label": title if by_title else hit.key,
+        "labelDetails": {"detail": author_year(hit), "description": hit.key if by_title else shorten(title)},
+        "kind": types.CompletionItemKind.Reference.value,
+        "detail": title,
+        "documentation": {"kind": types.MarkupKind.Markdown.value,
+                          "value": reference_markdown(paper, abstract_chars, location)},
+        "insertTextFormat": types.InsertTextFormat.PlainText.value,
+    }
 
 
 def unknown_key_markdown(key: str, elsewhere: str | None, closest: list[str]) -> str:

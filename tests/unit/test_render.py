@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from lsprotocol import types
+from pygls.protocol import default_converter
 
 from papercite.index.model import Author, Paper
 from papercite.index.search import Hit
+from papercite.server.completion import ItemCache
+from papercite.server.settings import CompletionSettings, Settings
 from papercite.server.render import (
     author_year,
-    completion_item,
     reference_markdown,
     shorten,
     unknown_key_markdown,
@@ -28,12 +33,23 @@ ATTENTION = Paper(
 )
 LORA = Paper(key="hu2022lora", title="LoRA: Low-Rank Adaptation of Large Language Models",
              authors=[Author(given="Edward J.", family="Hu"), Author(given="Yelong", family="Shen")], year=2022)
+CONVERTER = default_converter()
 RANGE = types.Range(start=types.Position(line=3, character=10), end=types.Position(line=3, character=25))
 
 
+@dataclass
+class PaperHit(Hit):
+    """A search hit that has its paper at hand (a real one reads it from the index)."""
+
+    known: Paper | None = None
+
+    def paper(self) -> Paper:
+        return self.known
+
+
 def hit_of(paper: Paper) -> Hit:
-    return Hit(key=paper.key, title=paper.title, surnames=[a.surname for a in paper.authors], year=paper.year,
-               venue=paper.venue, source="refs.bib")
+    return PaperHit(key=paper.key, title=paper.title, surnames=[a.surname for a in paper.authors],
+                    year=paper.year, venue=paper.venue, source=paper.source or "refs.bib", known=paper)
 
 
 def test_hover_lists_key_title_authors_year_venue_links_abstract_and_place() -> None:
@@ -103,35 +119,47 @@ def test_shorten() -> None:
     assert len(shorten("word " * 40, 60)) <= 60
 
 
+def rows(papers: list[Paper], typed: str, label: str = "key") -> list[types.CompletionItem]:
+    """The completion list the editor receives for these papers ranked in this order, read as
+    lsprotocol reads it (so the JSON written by hand is a valid CompletionList)."""
+    settings = Settings(completion=CompletionSettings(label=label))
+    text = ItemCache().completion_list([hit_of(p) for p in papers], json.dumps(CONVERTER.unstructure(RANGE)),
+                                       typed, settings)
+    completions = CONVERTER.structure(json.loads(text), types.CompletionList)
+    assert completions.is_incomplete
+    return completions.items
+
+
 def test_completion_item_inserts_the_key_in_rank_order() -> None:
-    item = completion_item(hit_of(LORA), LORA, 7, RANGE, "sparse lora", location="refs.bib:4")
+    lora = LORA.model_copy(update={"source": "/home/me/paper/refs.bib"})
+    item = rows([ATTENTION, lora], "sparse lora")[1]
     assert item.label == "hu2022lora"
     assert item.label_details == types.CompletionItemLabelDetails(
         detail=" Hu and Shen 2022", description="LoRA: Low-Rank Adaptation of Large Language Models")
     assert item.detail == "LoRA: Low-Rank Adaptation of Large Language Models"
     assert item.kind == types.CompletionItemKind.Reference
-    assert item.sort_text == "00007"
+    assert item.sort_text == "00001"
     assert item.text_edit == types.TextEdit(range=RANGE, new_text="hu2022lora")
     assert item.insert_text_format == types.InsertTextFormat.PlainText
     assert item.documentation == types.MarkupContent(
-        kind=types.MarkupKind.Markdown, value=reference_markdown(LORA, location="refs.bib:4"))
+        kind=types.MarkupKind.Markdown, value=reference_markdown(lora, location="refs.bib"))
 
 
 def test_filter_text_is_what_was_typed_so_clients_keep_every_item_in_server_order() -> None:
     typed = "sparse lora fed"
-    items = [completion_item(hit_of(p), p, rank, RANGE, typed) for rank, p in enumerate([LORA, ATTENTION])]
+    items = rows([LORA, ATTENTION], typed)
     assert [i.filter_text for i in items] == [typed, typed]
     assert [i.sort_text for i in items] == ["00000", "00001"]
-    assert completion_item(hit_of(LORA), LORA, 0, RANGE, "").filter_text == "hu2022lora"
+    assert rows([LORA], "")[0].filter_text == "hu2022lora"
 
 
 def test_title_label_moves_the_key_to_the_description() -> None:
-    item = completion_item(hit_of(ATTENTION), ATTENTION, 0, RANGE, "attention", label="title")
+    untitled = Paper(key="anon2020")
+    item, untitled_item = rows([ATTENTION, untitled], "attention", label="title")
     assert item.label == "Attention Is All You Need"
     assert item.label_details.description == "vaswani2017attention"
     assert item.text_edit.new_text == "vaswani2017attention"
-    untitled = Paper(key="anon2020")
-    assert completion_item(hit_of(untitled), untitled, 0, RANGE, "", label="title").label == "anon2020"
+    assert untitled_item.label == "anon2020"
 
 
 def test_unknown_key_hover() -> None:

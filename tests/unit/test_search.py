@@ -173,3 +173,27 @@ def test_a_typo_in_the_second_letter_is_fixed(sample: PaperSearch, typed: str):
 
 def test_a_key_that_does_not_exist_finds_nothing_rather_than_guessing(sample: PaperSearch):
     assert top(sample, "vaswani2099attention") == []
+
+
+def test_an_index_held_in_memory_answers_as_the_index_on_disk(tmp_path: Path):
+    """PaperSearch.hold reads every paper's fields and tables the keys (aliases included): from
+    then on searches must rank exactly as before, keystroke by keystroke."""
+    local = tmp_path / "local.bib"
+    local.write_text("@article{new2020, ids = {old2019, older2018}, title = {Renamed Attention}, author = {Quill, B},"
+                     " year = 2020}\n@article{vaswani2017, title = {Another Attention}, year = 2017}\n")
+    store = PaperStore(tmp_path / "index")
+    store.update([SAMPLE / "library.bib", SAMPLE / "references.json", local])
+    own = {str(local.resolve())}
+    typed = [t[:i] for t in ("vaswani2017attention", "older2018", "hochreiter", "attention is all", "vaswani 2017",
+                             "he2016deep", "generative adversarial", "x") for i in range(1, len(t) + 1)]
+    on_disk = PaperSearch(store)
+    answers = {(text, bool(prefer)): top(on_disk, text, n=50, prefer=prefer) for text in [*typed, ""]
+               for prefer in ((), own)}
+    held = PaperSearch(store)
+    papers = held.hold()
+    assert sum(1 for hit in papers if hit is not None) == store.count()
+    assert held.view().stored(0) is held.view().stored(0)  # from memory, not read again
+    for (text, prefer), keys in answers.items():
+        assert top(held, text, n=50, prefer=own if prefer else ()) == keys, text
+    assert top(held, "older2", n=5) == ["new2020"]  # an alias prefix, from the key table
+    assert top(held, "old2019") == ["new2020"]
