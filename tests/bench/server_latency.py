@@ -12,7 +12,7 @@ Per library size (files of 1k generated entries, tests/bench/synthetic.py):
 2. cold start, with the index on disk: process start -> initialize answered -> didOpen of a LaTeX
    document with `\\cite{}` -> first completion answered (median of --cold-runs starts);
 3. in one more server, once it logs its completion rows prepared (it makes them in the background
-   after the first completion: every paper's in an index it holds in memory, up to 20k papers,
+   after the first completion: every paper's in an index it holds in memory, up to 15k papers,
    else the document's own bibliographies'; the time it took is printed, and keystrokes during it
    are answered as in a bigger index), per-keystroke completion while typing, from the first
    character, for
