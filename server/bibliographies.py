@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, NamedTuple
-
-import yaml
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from papercite.index.model import Problem
 from papercite.index.readers import decode
+
+if TYPE_CHECKING:
+    import yaml
 
 Reader = Callable[[Path], str | None]
 
@@ -294,7 +295,10 @@ def _front_matter(text: str) -> str | None:
 def _compose(text: str, source: Path, first_line: int, problems: list[Problem]) -> yaml.MappingNode | None:
     """The YAML's node tree, not its values: positions come for free, and tags pandoc and
     R Markdown accept (``!expr``) do not make a valid header look broken. Leading blank lines
-    make every position count from the top of ``source``."""
+    make every position count from the top of ``source``. (yaml is imported here, not at
+    start-up: ~8 ms a LaTeX user would wait for at every start.)"""
+    import yaml
+
     try:
         node = yaml.compose("\n" * first_line + text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
@@ -303,24 +307,24 @@ def _compose(text: str, source: Path, first_line: int, problems: list[Problem]) 
                                 column=mark.column if mark else 0,
                                 message=f"invalid YAML: {getattr(err, 'problem', None) or err}"))
         return None
-    return node if isinstance(node, yaml.MappingNode) else None
+    return node if node is not None and node.id == "mapping" else None
 
 
 def _value(node: yaml.MappingNode | None, key: str) -> yaml.Node | None:
     if node is None:
         return None
-    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+    return next((v for k, v in node.value if k.id == "scalar" and k.value == key), None)
 
 
 def _file_names(node: yaml.Node | None, source: Path, key: str, problems: list[Problem]) -> list[yaml.ScalarNode]:
     """A key's file names: a string or a list of strings; anything else is reported."""
     if node is None or _is_null(node):
         return []
-    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-    if not all(isinstance(i, yaml.ScalarNode) for i in items):
+    items = node.value if node.id == "sequence" else [node]
+    if not all(i.id == "scalar" for i in items):
         problems.append(Problem(source=str(source), line=node.start_mark.line, column=node.start_mark.column,
                                 message=f"{key} should be a file name or a list of file names"))
-    return [i for i in items if isinstance(i, yaml.ScalarNode) and i.value and not _is_null(i)]
+    return [i for i in items if i.id == "scalar" and i.value and not _is_null(i)]
 
 
 def _is_null(node: yaml.Node) -> bool:

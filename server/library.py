@@ -11,14 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from papercite.index.match import keys_one_edit_from, paper_named
 from papercite.index.model import Paper, Problem, ReadResult
-from papercite.index.names import NameMatch, PaperNames
 from papercite.index.search import Hit, PaperSearch
 from papercite.index.store import PaperStore, UpdateReport, update_in_child
 from papercite.server.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
+
+if TYPE_CHECKING:
+    from papercite.index.names import NameMatch, PaperNames
 
 WORKSPACE_RESCAN_SECONDS = 30.0
 MIN_KEY_PREFIX = 3  # shortest prefix of an unknown key searched for keys like it
@@ -43,7 +46,6 @@ class Library:
     def __init__(self, index_dir: Path | None = None):
         self.store = PaperStore(index_dir)
         self.searcher = PaperSearch(self.store)
-        self.names = PaperNames(self.store)
         self._closest: dict[tuple[str, frozenset[str], int], list[str]] = {}
         self._closest_view = None
         self.global_files: list[Path] = []
@@ -154,8 +156,17 @@ class Library:
         libraries = {str(p) for p in self.global_files} - scope.own_sources
         return next((p for p in self.store.papers_for_key(key) if p.source in libraries and p.key == key), None)
 
+    @cached_property
+    def names(self) -> PaperNames:
+        """Short names of papers in prose (imported when first asked: start-up is for completion)."""
+        from papercite.index.names import PaperNames
+
+        return PaperNames(self.store)
+
     def paper_named(self, text: str, scope: Scope) -> Hit | None:
         """The one paper a title or a pasted reference string names, if it clearly names one."""
+        from papercite.index.match import paper_named
+
         return paper_named(text, self.searcher, prefer=scope.own_sources, within=self.visible_sources(scope))
 
     def named_at(self, line: str, column: int, scope: Scope) -> NameMatch | None:
@@ -200,6 +211,8 @@ class Library:
         return self._closest[(key, within, count)]
 
     def _closest_keys(self, key: str, within: frozenset[str], count: int) -> list[str]:
+        from papercite.index.match import keys_one_edit_from
+
         near = keys_one_edit_from(key, self.store, within)
         if near:
             return near[:count]
