@@ -267,16 +267,16 @@ class IndexView:
                     yield None
         table.sort()
         self._key_table = ([key for key, _ in table], [docnum for _, docnum in table])
-        for field in HELD_LEXICONS:
+        for lexicon_field in HELD_LEXICONS:
             frequency: dict[str, int] = {}
             for reader, _ in self.leaves:
-                for count, (term, info) in enumerate(reader.iter_field(field)):
+                for count, (term, info) in enumerate(reader.iter_field(lexicon_field)):
                     text = term.decode()
                     frequency[text] = frequency.get(text, 0) + info.doc_frequency()
                     if count % 1000 == 999:
                         yield None
             terms = sorted(frequency)
-            self._lexicons[field] = (terms, [frequency[t] for t in terms])
+            self._lexicons[lexicon_field] = (terms, [frequency[t] for t in terms])
 
     def docs(self, field: str, term: str, leaves=None) -> frozenset[int]:
         found = self._cache.get((field, term))

@@ -20,7 +20,7 @@ Per library size (files of 1k generated entries, tests/bench/synthetic.py):
    --samples papers: a key prefix (first 12 characters of the key), 3 title words, surname + " " +
    year (each keystroke: didChange, then a completion request); an empty `\\cite{}` completion
    repeated; hovers: each sampled key once, then one key --repeats times (the target's row), and
-   a hover outside any citation (no search: the protocol's floor). Correctness on the way: after
+   a hover in prose, outside any citation (`hover.prose` looks there for a paper's name). Correctness on the way: after
    the full query the paper must be in the top 5 (hit rate per kind; a latency target counts as
    met only if the hit rate is >= 90% over the queries that fit at most 5 papers of the library),
    the empty query must list the document's own papers, and hovers must show the key;
@@ -51,6 +51,7 @@ DIR/server-SIZE.prof.THREAD.prof; its latencies are distorted by the profiler.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -517,6 +518,9 @@ def bench(size: int, work: Path, args, rng: random.Random) -> dict:
     keystrokes: list[tuple[float, str, str]] = []
     ranks: dict[str, list[tuple[int | None, int]]] = {kind: [] for kind in kinds}  # (rank, papers sharing)
     title_sets = [set(re.findall(r"\w+", p.title.lower())) for p in papers]
+    # The library's papers and title sets (millions of objects at 100k) live until the end: out of
+    # this client's collector's sight, or its full collections stall a keystroke by up to 0.2 s.
+    gc.freeze()
     gap = args.typing_ms / 1000
     print(f"[{size:,}] typing {args.samples} papers x {len(kinds)} kinds ...", file=sys.stderr, flush=True)
     for paper in sample:
@@ -573,12 +577,12 @@ def bench(size: int, work: Path, args, rng: random.Random) -> dict:
     hovers = [hover(cited[0]) for _ in range(args.repeats)]
     hover_ok = sum(ok for _, ok in first_hovers + hovers)
 
-    # the protocol's floor: a hover outside any citation, answered without a search
-    floor = []
+    # a hover in prose, outside any citation: hover.prose looks for a paper named there
+    prose = []
     outside = position(text, text.index("it works") + 3)
     for _ in range(args.repeats):
         ms, _ = client.request("textDocument/hover", {"textDocument": {"uri": hover_doc.as_uri()}, "position": outside})
-        floor.append(ms)
+        prose.append(ms)
 
     result["vm_hwm_mb"] = (client.rss.vm_hwm() or 0) / 1e6
     result["started_rss_mb"] = client.started_rss / 1e6
@@ -589,7 +593,7 @@ def bench(size: int, work: Path, args, rng: random.Random) -> dict:
     result["ranks"] = ranks
     result["empty_ok"], result["hover_ok"] = (empty_ok, len(empty)), (hover_ok, len(first_hovers) + len(hovers))
     result["hover"], result["first_hovers"] = [ms for ms, _ in hovers], [ms for ms, _ in first_hovers]
-    result["floor"] = floor
+    result["prose"] = prose
     return result
 
 
@@ -712,9 +716,9 @@ def report(r: dict, checks: list[tuple]) -> None:
     first = r["first_hovers"]
     print(f"{'hover, 30 keys':16} {len(first):5d} {pct(first, .5):7.2f} {pct(first, .95):7.2f} {max(first):7.1f}  "
           f"{'(each cited key once, first)':32} -")
-    floor = r["floor"]
-    print(f"{'no-op hover':16} {len(floor):5d} {pct(floor, .5):7.2f} {pct(floor, .95):7.2f} {max(floor):7.1f}  "
-          f"{'(outside a citation: the floor)':32} -")
+    prose = r["prose"]
+    print(f"{'prose hover':16} {len(prose):5d} {pct(prose, .5):7.2f} {pct(prose, .95):7.2f} {max(prose):7.1f}  "
+          f"{'(outside a citation: hover.prose)':32} -")
     print(f"(top-{TOP} a/n (b/m): the paper is in the top {TOP} after the full query for a of n sampled papers, and "
           f"for b of the m whose query fits at most {TOP} papers of the library; a latency target counts as met only "
           f"if b >= {HIT_RATE_FLOOR:.0%} of m. 'first 1-2 chars' are the first keystrokes of all kinds.)")
