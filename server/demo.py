@@ -82,6 +82,10 @@ async def replay_session(workspace: Path, index: Path) -> None:
     def on_message(params: types.ShowMessageParams) -> None:
         print(f"[server message] {params.message}")
 
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def on_log(params: types.LogMessageParams) -> None:
+        """What an editor keeps in its log for whoever debugs, not in front of the user."""
+
     print("== An LSP session: `papercite serve` over stdio, as an editor starts it ==\n")
     await client.start_io(sys.executable, "-m", "papercite.server.cli", "serve")
     try:

@@ -89,6 +89,7 @@ def test_demo_shows_ranked_papers(tmp_path: Path):
     assert "draft.tex:46:12: warning: 'smith2099imaginary' is not in this document's bibliographies" in done.stdout
     assert "draft.md:36:47: warning: 'doe2099missing'" in done.stdout
     assert not (tmp_path / "papercite").exists()  # the demo leaves the user's index alone
+    assert "unknown method" not in done.stdout + done.stderr  # every message the server sends is handled
 
 
 def test_check_reports_undefined_keys_like_a_linter(tmp_path: Path):
