@@ -102,6 +102,13 @@ class Hit:
     docnum: int = field(default=-1, repr=False)
     view: IndexView | None = field(default=None, repr=False, compare=False)
 
+    @classmethod
+    def from_stored(cls, view: IndexView, docnum: int, stored: dict) -> Hit:
+        """The hit of a document, from its stored fields (no record decoded)."""
+        return cls(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
+                   year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
+                   docnum=docnum, view=view)
+
     def paper(self) -> Paper:
         """The whole record, read from the index only when asked (most hits are never shown)."""
         return decode_paper(self.view.blob(self.docnum))
@@ -149,12 +156,7 @@ class IndexView:
         lexicon = self._lexicons.get(field)
         if lexicon is not None:
             terms, frequencies = lexicon
-            at = bisect_left(terms, prefix)
-            found = {}
-            while at < len(terms) and len(found) < scan and terms[at].startswith(prefix):
-                found[terms[at]] = frequencies[at]
-                at += 1
-            return found
+            return {terms[at]: frequencies[at] for at in islice(_starting(terms, prefix), scan)}
         for length in range(len(prefix), 0, -1):
             known = self._words.get((field, prefix[:length]))
             if known is not None and (known[1] or (length == len(prefix) and known[2] >= scan)):
@@ -206,10 +208,10 @@ class IndexView:
             by_start: dict[str, set[int]] = {}
             for docnum in docs:
                 stored = self.stored(docnum)
-                found = (stored["key"].lower(), *stored.get("tw", "").split(),
-                         *" ".join(stored.get("aw", ())).split(), *words(stored.get("venue", "")))
-                doc_words[docnum] = " " + " ".join(found)
-                for word in found:
+                its_words = (stored["key"].lower(), *stored.get("tw", "").split(),
+                             *" ".join(stored.get("aw", ())).split(), *words(stored.get("venue", "")))
+                doc_words[docnum] = " " + " ".join(its_words)
+                for word in its_words:
                     by_start.setdefault(word[:1], set()).add(docnum)
                     by_start.setdefault(word[:2], set()).add(docnum)
             starts = {start: frozenset(found) for start, found in by_start.items()}
@@ -321,11 +323,11 @@ class IndexView:
         if self._key_table is not None:
             keys, docnums = self._key_table
             found: set[int] = set()
-            at = bisect_left(keys, prefix)
-            while at < len(keys) and keys[at].startswith(prefix) and (len(found) < cap or keys[at] == prefix):
+            for at in _starting(keys, prefix):
+                if len(found) >= cap and keys[at] != prefix:
+                    break
                 if allowed is None or docnums[at] in allowed:
                     found.add(docnums[at])
-                at += 1
             return frozenset(found)
         if len(prefix) in KEY_PREFIX_LENGTHS:
             return self.first_docs("kpre", [prefix], cap, allowed) | _keep(self.docs("keys", prefix), allowed)
@@ -387,7 +389,8 @@ class PaperSearch:
         view = self.view()
         if view.searcher.doc_count() > HOLD_MAX:
             return None
-        return (None if docnum is None else _hit(view, docnum, view.stored(docnum)) for docnum in view.hold())
+        return (None if docnum is None else Hit.from_stored(view, docnum, view.stored(docnum))
+                for docnum in view.hold())
 
     def prepare(self, prefer: Iterable[str]) -> None:
         """Make now what the first keystroke in a document preferring these sources (its own
@@ -398,7 +401,7 @@ class PaperSearch:
         """Every paper of these sources, unranked."""
         view = self.view()
         for docnum in sorted(view.union("source", sources)):
-            yield _hit(view, docnum, view.stored(docnum))
+            yield Hit.from_stored(view, docnum, view.stored(docnum))
 
     def view(self) -> IndexView:
         searcher = self.store.searcher()
@@ -544,17 +547,19 @@ class PaperSearch:
         hits = []
         for docnum in candidates:
             stored = view.stored(docnum)
-            hit = _hit(view, docnum, stored)
+            hit = Hit.from_stored(view, docnum, stored)
             hit.score = relevance.score(hit, stored.get("tw", ""), stored.get("aw", []))
             hits.append(hit)
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits
 
 
-def _hit(view: IndexView, docnum: int, stored: dict) -> Hit:
-    return Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
-               year=stored.get("year"), venue=stored.get("venue", ""), source=stored.get("source", ""),
-               docnum=docnum, view=view)
+def _starting(terms: list[str], prefix: str) -> Iterator[int]:
+    """Positions in the sorted ``terms`` of those starting with ``prefix``, in order."""
+    at = bisect_left(terms, prefix)
+    while at < len(terms) and terms[at].startswith(prefix):
+        yield at
+        at += 1
 
 
 def _keep(docs: frozenset[int], allowed: frozenset[int] | None) -> frozenset[int]:

@@ -189,9 +189,7 @@ class Library:
                 venue=paper.venue, source=paper.source)
         own = scope.own_sources
         docnum, stored = min(((d, view.stored(d)) for d in docs), key=lambda found: found[1]["source"] not in own)
-        return Hit(key=stored["key"], title=stored.get("title", ""), surnames=stored.get("surnames", []),
-                   year=stored.get("year"), venue=stored.get("venue", ""), source=stored["source"],
-                   docnum=docnum, view=view)
+        return Hit.from_stored(view, docnum, stored)
 
     def closest_keys(self, key: str, scope: Scope, count: int = 3) -> list[str]:
         """Keys the document sees that are spelt most like ``key`` (a typo, most likely), nearest
