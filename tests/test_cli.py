@@ -224,7 +224,7 @@ def test_check_malformed_and_latin1_bibliographies(corpora: Path, tmp_path: Path
     assert done.returncode == 1
     assert [json.loads(line) for line in done.stdout.splitlines()] == [
         {"path": str(latin1), "line": 51, "column": 29, "end_line": 51, "end_column": 30, "severity": "warning",
-         "code": "encoding", "message": "not valid UTF-8 (first invalid byte: 0xBF); read as Latin-1"},
+         "code": "encoding", "message": "not valid UTF-8 (first invalid byte: 0xBF); read as Windows-1252 (Latin-1)"},
         {"path": str(corpora / "malformed" / "bbt-endnote-export-no-key.bib"), "line": 2, "column": 2,
          "end_line": 2, "end_column": 11, "severity": "error", "code": "missing-key",
          "message": "entry without a citation key; it is skipped"},
@@ -235,7 +235,7 @@ def test_check_malformed_and_latin1_bibliographies(corpora: Path, tmp_path: Path
     ]
     done = papercite("check", str(latin1), "--index-dir", str(tmp_path / "i"))
     assert done.returncode == 0
-    assert done.stdout == f"{latin1}:51:29: warning: not valid UTF-8 (first invalid byte: 0xBF); read as Latin-1\n"
+    assert done.stdout == f"{latin1}:51:29: warning: not valid UTF-8 (first invalid byte: 0xBF); read as Windows-1252 (Latin-1)\n"
 
 
 def test_check_pandoc_draft_without_a_bibliography(corpora: Path, tmp_path: Path):

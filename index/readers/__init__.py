@@ -3,6 +3,7 @@ this module picks the reader for a path and decodes the bytes."""
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import re
 from pathlib import Path
@@ -39,11 +40,63 @@ def is_library(path: Path) -> bool:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), else Latin-1, which cannot fail. Returns (text, encoding)."""
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM; else the encoding a detector finds, when
+    the text it gives is in a script other than Latin (GB18030, Big5, Shift-JIS, Windows-1251...);
+    else Windows-1252, or Latin-1, which cannot fail. The detector cannot tell the Latin code pages
+    apart (it reads German Latin-1 as Windows-1250, "Groß" but "Núńez"), and Windows-1252 is
+    Latin-1 with printable characters where Latin-1 has control codes. Returns (text, encoding)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        pass
+    for encoding in (_non_latin_encoding(data), "cp1252"):
+        if encoding is not None:
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                pass
+    return data.decode("latin-1"), "latin-1"
+
+
+# What text in a Latin script holds besides letters (charset-normalizer's names of Unicode blocks).
+_LATIN_SCRIPT_BLOCKS = frozenset({
+    "Control character", "General Punctuation", "Currency Symbols", "Letterlike Symbols", "Number Forms",
+    "Mathematical Operators", "Spacing Modifier Letters", "Combining Diacritical Marks", "IPA Extensions",
+})
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_DETECTOR_SAMPLE = 64 * 1024
+"""Bytes the detector reads: whole lines with non-ASCII bytes, all it needs (its time grows with its
+input). Whole lines keep multi-byte characters whole: a line break is one ASCII byte in all of them."""
+
+
+def _non_latin_encoding(data: bytes) -> str | None:
+    """The encoding charset-normalizer finds for the file's non-ASCII lines, when the text it gives is
+    not in a Latin script; None when it is (or when the detector finds nothing)."""
+    import charset_normalizer  # imported here: only files that are not UTF-8 need it
+
+    sample = bytearray()
+    at = 0
+    while len(sample) < _DETECTOR_SAMPLE and (byte := _NON_ASCII.search(data, at)):
+        start = data.rfind(b"\n", 0, byte.start()) + 1
+        at = data.find(b"\n", byte.start()) + 1 or len(data)
+        sample += data[start:at]
+    best = charset_normalizer.from_bytes(bytes(sample)).best()
+    if best is None or all("Latin" in block or block in _LATIN_SCRIPT_BLOCKS for block in best.alphabets):
+        return None
+    return best.encoding
+
+
+_ENCODING_NAMES = {"cp1252": "Windows-1252 (Latin-1)", "latin-1": "Latin-1", "utf-16": "UTF-16"}
+
+
+def encoding_name(encoding: str) -> str:
+    """How a message names a Python codec: "Windows-1252 (Latin-1)", "GB18030", "SHIFT-JIS"."""
+    return _ENCODING_NAMES.get(encoding) or encoding.upper().replace("_", "-")
 
 
 def parse_text(text: str, source: str, fmt: str | None = None) -> ReadResult:
@@ -76,23 +129,29 @@ def parse_bytes(data: bytes, source: str) -> ReadResult:
     result = parse_text(text, source)
     result.encoding = encoding
     if encoding != "utf-8":
-        result.problems.insert(0, not_utf8(data, source))
+        result.problems.insert(0, not_utf8(data, encoding, source))
     return result
 
 
-def not_utf8(data: bytes, source: str) -> Problem:
-    """Where a file read as Latin-1 stops being UTF-8 (in that text, byte offsets are character
-    offsets): people fix an encoding one place at a time."""
+def not_utf8(data: bytes, encoding: str, source: str) -> Problem:
+    """Where a file read in another encoding stops being UTF-8, and which encoding was assumed:
+    people fix an encoding one place at a time."""
+    name = encoding_name(encoding)
+    if encoding == "utf-16":
+        return Problem(source=source, line=0, column=0, end_line=0, end_column=1, severity="warning",
+                       code="encoding", message="not UTF-8: read as UTF-16 (the file starts with its byte order mark)")
     try:
         data.decode("utf-8")
         at = 0  # not reached: decode() only falls back on invalid UTF-8
     except UnicodeDecodeError as err:
         at = err.start
     line = data.count(b"\n", 0, at)
-    column = at - (data.rfind(b"\n", 0, at) + 1)
+    line_start = data.rfind(b"\n", 0, at) + 1
+    # columns count characters: those of the line before the byte, in the encoding the file was read in
+    column = len(data[line_start:at].decode(encoding, errors="ignore"))
     return Problem(source=source, line=line, column=column, end_line=line, end_column=column + 1,
                    severity="warning", code="encoding",
-                   message=f"not valid UTF-8 (first invalid byte: 0x{data[at]:02X}); read as Latin-1")
+                   message=f"not valid UTF-8 (first invalid byte: 0x{data[at]:02X}); read as {name}")
 
 
 def replacement_characters(text: str, source: str) -> Problem | None:
