@@ -93,6 +93,12 @@ _ARXIV_IN_TEXT = re.compile(r"arXiv\s*:?\s*" + _ARXIV_ID, re.IGNORECASE)
 _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/" + _ARXIV_ID, re.IGNORECASE)
 _KEYLESS_ENTRY = re.compile(r"@\w+\s*[{(]\s*[^\s,={}()\"]+\s*=")
 _ENTRY_HEAD = re.compile(r"@\w*[ \t]*[{(]")  # as the splitter starts a block
+# What the comment scan stops at: outside blocks, a `%` or a block's head; inside one, its braces,
+# quotes, `%`, closing `)` and a block head at the start of a line (where the splitter gives up the block).
+_TOP_LEVEL_MARK = re.compile(r"(?<!\\)%|@(\w*)[ \t]*([{(])")
+_BLOCK_MARK = re.compile(r'(?<!\\)[{}"%)]|\n[^\S\n]*@(\w*)[ \t]*([{(])')
+_LINE_START_HEAD = re.compile(r"\n[^\S\n]*@\w*[ \t]*[{(]")
+_COMMENT_REST = re.compile(r"[^\r\n]*")
 _ENTRY_KEY = re.compile(r"@\w+\s*[{(]\s*([^\s,={}()\"]*)")
 _VALID_KEY = re.compile(r'[^\s,={}()"#%~\\]+')
 """What BibTeX and biber take for a key, and \\cite{} reads back: no space, separator, brace or TeX special."""
@@ -126,6 +132,93 @@ def standalone(raw: str) -> str:
     return raw
 
 
+def _without_percent_comments(text: str) -> str:
+    """The text with each `%` comment (to the end of its line) blanked, where biber and pandoc take
+    one: between entries and between the fields of one, not inside a value (`{50%}`, `"100%"`) nor
+    in an @comment. Blanks keep every offset. BibTeX itself knows no `%` comments, but a
+    commented-out `%@article{...` means the entry is gone, and a `% note` line between fields
+    would otherwise break the entry or glue itself to the next field's name.
+
+    Only the blocks holding a `%` are scanned: a block head at the start of a line begins a block
+    whatever came before (the splitter gives up an unclosed block there), so the scan can start at
+    the last such head before each `%`."""
+    if "%" not in text:
+        return text
+    heads = [0] + [m.start() + 1 for m in _LINE_START_HEAD.finditer(text)]
+    pieces: list[str] = []
+    done = 0  # text[:done] is in pieces
+    at = 0  # the scan is outside any block here
+
+    def blank_from(percent: int) -> int:
+        nonlocal done
+        end = _COMMENT_REST.match(text, percent).end()
+        pieces.extend((text[done:percent], " " * (end - percent)))
+        done = end
+        return end
+
+    percent = -1
+    while (percent := text.find("%", percent + 1)) != -1:
+        if percent < at or text[percent - 1:percent] == "\\":
+            continue  # blanked, or a value's text seen by the scan of its block, or an escaped `\%`
+        at = max(at, heads[bisect_right(heads, percent) - 1])
+        while at <= percent and (mark := _TOP_LEVEL_MARK.search(text, at)) is not None:
+            if mark.group() == "%":
+                at = blank_from(mark.start())
+            else:
+                at = _block_end(text, mark, blank_from)
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _block_end(text: str, head: re.Match, blank_from) -> int:
+    """Where the block that ``head`` opens ends, as the splitter sees it (past its closing
+    delimiter, or at the next block head at the start of a line); its `%` comments blanked."""
+    block_type, opening = head.group(1).lower(), head.group(2)
+    closing, depth, quoted = ")" if opening == "(" else "}", 0, False
+    free_text = block_type == "comment"
+    at = head.end()
+    while (mark := _BLOCK_MARK.search(text, at)) is not None:
+        char = mark.group()
+        at = mark.end()
+        if mark.group(1) is not None:  # a new block at the start of a line: this one is broken
+            return mark.start() + 1
+        if char == "{" and not quoted:
+            depth += 1
+        elif char == "}" and not quoted and depth > 0:
+            depth -= 1
+        elif char == closing and depth == 0 and not quoted:
+            return at
+        elif char == '"' and depth == 0 and not free_text:
+            quoted = not quoted
+        elif char == "%" and depth == 0 and not quoted and not free_text:
+            at = blank_from(mark.start())
+    return len(text)
+
+
+class _Splitter(Splitter):
+    """bibtexparser's splitter, but only `@comment`, `@string` and `@preamble` themselves are such
+    blocks: it takes every type that starts so for one (`@commentary{key,...}` was dropped as a
+    comment, `@strings{key,...}` misread as a macro)."""
+
+    def _handle_explicit_comment(self, m):
+        return super()._handle_explicit_comment(m) if _block_type(m) == "comment" else self._as_entry(m)
+
+    def _handle_string(self, m):
+        return super()._handle_string(m) if _block_type(m) == "string" else self._as_entry(m)
+
+    def _handle_preamble(self, m):
+        return super()._handle_preamble(m) if _block_type(m) == "preamble" else self._as_entry(m)
+
+    def _as_entry(self, m):
+        return self._handle_entry(m, m.group(0).lower())
+
+
+def _block_type(head: re.Match) -> str:
+    return head.group(0)[1:].strip().lower()
+
+
 @dataclass
 class _RawEntry:
     """An entry as written: field values are still BibTeX expressions (`{..}`, `".."`, macros)."""
@@ -156,7 +249,8 @@ class _Positions:
 
 class _Reader:
     def __init__(self, text: str, source: str):
-        self.text = text
+        self.written = text  # the entries' text as written, comments and all
+        self.text = _without_percent_comments(text)  # what is parsed: same offsets
         self.source = source
         self.positions = _Positions(text)
         self.problems: list[Problem] = []
@@ -184,7 +278,7 @@ class _Reader:
         return Span(start_line=start_line, start_col=start_col, end_line=end_line, end_col=end_col)
 
     def read(self) -> ReadResult:
-        self.collect(Splitter(self.text).split().blocks)
+        self.collect(_Splitter(self.text).split().blocks)
         papers = []
         for entry in self.entries:
             if entry.entry_type in NOT_CITABLE:
@@ -392,7 +486,7 @@ class _Reader:
             source=self.source,
             span=Span(start_line=entry.line, start_col=entry.column, end_line=end_line, end_col=end_col),
             key_span=entry.key_span,
-            raw=self.text[entry.start:entry.end],
+            raw=self.written[entry.start:entry.end],
         )
 
 

@@ -292,6 +292,64 @@ def test_spans_with_windows_line_endings() -> None:
     assert_raw_round_trips(text, papers)
 
 
+def test_only_comment_itself_is_a_comment() -> None:
+    """Types that merely start with "comment", "string" or "preamble" are entries like any other."""
+    text = """@commentary{ward1998, title = {A Commentary on Romans}, year = 1998}
+@Commented{c1, title = {Commented Edition}}
+@strings{s1, title = {String Theory}}
+@comment{ @article{gone, title = {Gone}} }
+"""
+    result = parse(text)
+    assert [(p.key, p.entry_type, p.title) for p in result.papers] == [
+        ("ward1998", "commentary", "A Commentary on Romans"), ("c1", "commented", "Commented Edition"),
+        ("s1", "strings", "String Theory")]
+    assert result.problems == []
+    assert_raw_round_trips(text, result.papers)
+
+
+def test_percent_comment_lines_between_fields_are_skipped() -> None:
+    """As biber and pandoc read them; the entry's text keeps them, and its span is exact. A `%`
+    inside a value is text."""
+    text = """@article{kept,
+  % see the errata, {and} the "preprint"
+  title = "100% Kept",
+% author = {Nobody, N.},
+  % a comment without an equals sign
+  author = {Knuth, Donald}, % trailing, with a comma
+  url = {https://example.org/a%20b},
+  abstract = {Half
+% of a line},
+  year = 1984
+}
+@misc{after, title = {After}}
+"""
+    result = parse(text)
+    assert result.problems == []
+    kept, after = result.papers
+    assert (kept.key, kept.title, kept.authors[0].family, kept.year) == ("kept", "100% Kept", "Knuth", 1984)
+    assert (kept.url, kept.abstract) == ("https://example.org/a%20b", "Half % of a line")
+    assert (kept.span.start_line, kept.span.end_line, after.span.start_line) == (0, 10, 11)
+    assert "% author = {Nobody, N.}," in kept.raw
+    assert_raw_round_trips(text, result.papers)
+
+
+def test_commented_out_entries_are_no_entries_and_no_errors() -> None:
+    text = """%@Article{template,
+%  author = {},
+%  title = {},
+%}
+% @misc{gone, title = {Gone}}
+  %@book{half-commented,
+  title = {Left over},
+}
+@article{real, title = {Real}}
+"""
+    result = parse(text)
+    assert [(p.key, p.span.start_line) for p in result.papers] == [("real", 8)]
+    assert result.problems == []
+    assert_raw_round_trips(text, result.papers)
+
+
 # --- problems ---
 
 
