@@ -49,6 +49,18 @@ class Span(BaseModel):
     end_col: int
 
 
+TEXT_LIMIT = 4 * 1024
+"""Characters a paper keeps of a title, venue, identifier or name: far above any real one. With
+the limits below, what a broken or hostile file costs in memory, in the index and on screen."""
+ABSTRACT_LIMIT = 32 * 1024
+RAW_LIMIT = 64 * 1024
+"""The entry's text is kept whole or not at all: cut, it would not read back as the entry."""
+AUTHORS_LIMIT = 1000
+
+_CLIPPED_TEXT_FIELDS = ("title", "venue", "doi", "arxiv", "url", "entry_type")
+_NAME_PARTS = ("family", "given", "particle", "suffix", "literal")
+
+
 class Paper(BaseModel):
     key: str
     title: str = ""
@@ -66,6 +78,28 @@ class Paper(BaseModel):
     key_span: Span | None = None  # where the key is written in the entry (None: generated, or not known)
     raw: str = ""  # the entry's original text, to copy into another bibliography
     key_generated: bool = False
+
+    def clip(self) -> list[str]:
+        """Cut the fields longer than their limit, in place (an entry's text too long to keep is
+        dropped); returns what was cut, in words."""
+        cut = [f"{name} at {TEXT_LIMIT:,} characters" for name in _CLIPPED_TEXT_FIELDS
+               if len(getattr(self, name)) > TEXT_LIMIT]
+        for name in _CLIPPED_TEXT_FIELDS:
+            setattr(self, name, getattr(self, name)[:TEXT_LIMIT])
+        if len(self.abstract) > ABSTRACT_LIMIT:
+            self.abstract = self.abstract[:ABSTRACT_LIMIT]
+            cut.append(f"abstract at {ABSTRACT_LIMIT:,} characters")
+        if len(self.authors) > AUTHORS_LIMIT:
+            del self.authors[AUTHORS_LIMIT:]
+            cut.append(f"authors at {AUTHORS_LIMIT:,} names")
+        if any(len(getattr(author, part)) > TEXT_LIMIT for author in self.authors for part in _NAME_PARTS):
+            self.authors = [Author(**{part: getattr(author, part)[:TEXT_LIMIT] for part in _NAME_PARTS})
+                            for author in self.authors]
+            cut.append(f"names at {TEXT_LIMIT:,} characters")
+        if len(self.raw) > RAW_LIMIT:
+            self.raw = ""
+            cut.append(f"its text not kept (over {RAW_LIMIT:,} characters)")
+        return cut
 
     def short_authors(self, most: int = 2) -> str:
         """'Vaswani', 'Vaswani and Shazeer', 'Vaswani et al.'."""

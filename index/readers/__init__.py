@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from papercite.index.model import Paper, Problem, ReadResult
+from papercite.index.model import Paper, Problem, ReadResult, Span
 
 # Extension -> reader module name (imported lazily: bibtexparser costs ~100 ms to import).
 FORMATS = {
@@ -72,11 +72,13 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _DETECTOR_SAMPLE = 64 * 1024
 """Bytes the detector reads: whole lines with non-ASCII bytes, all it needs (its time grows with its
 input). Whole lines keep multi-byte characters whole: a line break is one ASCII byte in all of them."""
+_DETECTOR_EVIDENCE = 32
+"""Non-ASCII bytes below which the detector guesses: it reads a lone Latin-1 "São" as Big5."""
 
 
 def _non_latin_encoding(data: bytes) -> str | None:
     """The encoding charset-normalizer finds for the file's non-ASCII lines, when the text it gives is
-    not in a Latin script; None when it is (or when the detector finds nothing)."""
+    not in a Latin script; None when it is, or when the file has too few such bytes to tell."""
     import charset_normalizer  # imported here: only files that are not UTF-8 need it
 
     sample = bytearray()
@@ -85,9 +87,12 @@ def _non_latin_encoding(data: bytes) -> str | None:
         start = data.rfind(b"\n", 0, byte.start()) + 1
         at = data.find(b"\n", byte.start()) + 1 or len(data)
         sample += data[start:at]
-    best = charset_normalizer.from_bytes(bytes(sample)).best()
-    if best is None or all("Latin" in block or block in _LATIN_SCRIPT_BLOCKS for block in best.alphabets):
+    if len(_NON_ASCII.findall(sample)) < _DETECTOR_EVIDENCE:
         return None
+    best = charset_normalizer.from_bytes(bytes(sample)).best()
+    if best is None or best.encoding.startswith("utf") \
+            or all("Latin" in block or block in _LATIN_SCRIPT_BLOCKS for block in best.alphabets):
+        return None  # UTF-16 and UTF-32 are taken from their byte order mark alone
     return best.encoding
 
 
@@ -106,10 +111,23 @@ def parse_text(text: str, source: str, fmt: str | None = None) -> ReadResult:
         return ReadResult(problems=[Problem(source=source, line=0, message=f"unknown library format: {Path(source).suffix or 'no extension'}")])
     module = importlib.import_module(f"papercite.index.readers.{fmt}")
     result = module.parse(text, source)
+    result.problems += [problem for paper in result.papers if (problem := clipped(paper)) is not None]
     if (lost := replacement_characters(text, source)) is not None:
         result.problems.insert(0, lost)
-        result.problems.sort(key=lambda p: (p.line, p.column))
+    result.problems.sort(key=lambda p: (p.line, p.column))
     return result
+
+
+def clipped(paper: Paper) -> Problem | None:
+    """Every reader's papers keep at most so much of each field (model.py says how much): the
+    warning on the entry whose fields were cut, at its key."""
+    cut = paper.clip()
+    if not cut:
+        return None
+    at = paper.key_span or paper.span or Span(start_line=0, start_col=0, end_line=0, end_col=0)
+    return Problem(source=paper.source, line=at.start_line, column=at.start_col, end_line=at.end_line,
+                   end_column=at.end_col if paper.key_span else at.start_col + 1, severity="warning",
+                   code="field-too-long", message=f"entry '{paper.key}' is too long to keep whole: {'; '.join(cut)}")
 
 
 def read_file(path: Path) -> ReadResult:

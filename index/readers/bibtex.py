@@ -35,6 +35,11 @@ MONTH_MACROS = {
     "sep": "September", "oct": "October", "nov": "November", "dec": "December",
 }
 
+VALUE_LIMIT = 64 * 1024
+"""Characters of a field or @string value kept after expansion: above what a paper keeps of any
+field (index/model.py), before the LaTeX conversion."""
+EXPANSION_BUDGET = 1024 * 1024
+
 # Entry types that hold data or style settings rather than a work one would cite.
 NOT_CITABLE = frozenset({"xdata", "ieeetranbstctl"})
 
@@ -260,6 +265,12 @@ class _Reader:
         self.by_exact_key: dict[str, _RawEntry] = {}
         self.by_key: dict[str, _RawEntry] = {}  # lowercased: BibTeX matches crossref keys so too
         self.resolving: set[str] = set()
+        # characters @string macros may add to the file's values, in all: what real files need
+        # (abbreviations of journal names) at any size, and a bound on what a hostile one costs
+        self.expansion_left = EXPANSION_BUDGET + len(text)
+        self.expansion_spent = False
+        self.first_cut: Problem | None = None
+        self.more_cuts = 0
 
     def problem(self, line: int, message: str, severity: str = "error", code: str = "") -> None:
         """A problem known only by its line (the splitter gives fields a line, not an offset)."""
@@ -288,6 +299,8 @@ class _Reader:
             except Exception as err:  # noqa: BLE001 - one odd entry must not cost the others
                 self.problem_at(entry.start, entry.key_end, f"cannot read entry '{entry.key}': {err!r}",
                                 "unreadable-entry")
+        if self.more_cuts:
+            self.first_cut.message += f" ({self.more_cuts} more values are cut after it)"
         self.problems.sort(key=lambda p: (p.line, p.column))
         return ReadResult(papers=papers, problems=self.problems)
 
@@ -304,7 +317,7 @@ class _Reader:
             if isinstance(block, DuplicateBlockKeyBlock):  # bibtexparser's duplicate check; we do our own
                 block = block.ignore_error_block
             if isinstance(block, String):
-                self.macros[block.key.lower()] = self.evaluate(block.value, block.start_line)
+                self.macros[block.key.lower()] = self.evaluate(block.value, block.start_line, f"@string '{block.key}'")
             elif isinstance(block, Entry):
                 self.add_entry(block, start)
             elif isinstance(block, DuplicateFieldKeyBlock):
@@ -399,26 +412,66 @@ class _Reader:
 
     # --- values ---
 
-    def evaluate(self, expression: str, line: int) -> str:
-        """A BibTeX value (`{..}`, `".."`, numbers and @string macros joined by `#`) -> its text."""
-        inner = expression[1:-1]
-        if expression[:1] == "{" and expression[-1:] == "}" and "{" not in inner and "}" not in inner:
-            return inner  # the common case, without scanning for delimiters
+    def evaluate(self, expression: str, line: int, what: str) -> str:
+        """A BibTeX value (`{..}`, `".."`, numbers and @string macros joined by `#`) -> its text, cut
+        at VALUE_LIMIT characters: @string macros that each join the one before twice would
+        otherwise double at each level (a 1 KB file asking for terabytes), and a field of megabytes
+        costs its LaTeX conversion and index that many times over. ``what`` names the value in the
+        problem said when macros made it so long."""
+        n = len(expression)
+        if expression[:1] == "{" and expression[-1:] == "}" and expression.find("{", 1, n - 1) == -1 \
+                and expression.find("}", 1, n - 1) == -1:
+            return expression[1:min(n - 1, VALUE_LIMIT + 1)]  # the common case, without scanning for delimiters
         parts = []
-        i, n = 0, len(expression)
+        room, length, expanded = VALUE_LIMIT, 0, False
+        i = 0
         while i < n:
             char = expression[i]
             if char.isspace() or char == "#":
                 i += 1
-            elif char == "{" or char == '"':
+                continue
+            if char == "{" or char == '"':
                 close = _closing_delimiter(expression, i)
-                parts.append(expression[i + 1:close])
+                part, size = expression[i + 1:min(close, i + 1 + room)], close - i - 1
                 i = close + 1
             else:
                 word = _BARE_WORD.match(expression, i).group()
-                parts.append(word if word.isdigit() else self.expand_macro(word, line))
                 i += len(word)
+                value = word if word.isdigit() else self.expand_macro(word, line)
+                if value is not word:
+                    expanded = True
+                    value = self.spend_expansion(value, room, word, line)
+                part, size = value[:room], len(value)
+            parts.append(part)
+            room -= len(part)
+            length += size
+        if length > VALUE_LIMIT and expanded:
+            self.value_cut(line, what)
         return "".join(parts)
+
+    def spend_expansion(self, value: str, room: int, name: str, line: int) -> str:
+        """Macro ``name``'s value, if the file's expansion budget can pay for the ``room``
+        characters of it a value takes; else the name (said once). Cut values still add up: a
+        file of many macros or fields, each twice the one before, cut."""
+        cost = min(len(value), room)
+        if cost <= self.expansion_left:
+            self.expansion_left -= cost
+            return value
+        if not self.expansion_spent:
+            self.expansion_spent = True
+            self.problem(line, "@string expansion in this file exceeds its budget (1 MB more than the file's own "
+                               f"size); '{name}' and the macros after it are left unexpanded", severity="warning",
+                         code="expansion-too-large")
+        return name
+
+    def value_cut(self, line: int, what: str) -> None:
+        """Said once, at the first value cut: the others are usually made of it."""
+        if self.first_cut is None:
+            self.problem(line, f"{what} is longer than {VALUE_LIMIT:,} characters after @string expansion; "
+                               "it is cut there", severity="warning", code="expansion-too-large")
+            self.first_cut = self.problems[-1]
+        else:
+            self.more_cuts += 1
 
     def expand_macro(self, name: str, line: int) -> str:
         """Unknown macros usually come from another file (IEEEabrv.bib): say so once, show the name."""
@@ -432,7 +485,8 @@ class _Reader:
         return name
 
     def own_fields(self, entry: _RawEntry) -> dict[str, str]:
-        return {name: self.evaluate(value, entry.field_lines[name]) for name, value in entry.fields.items()}
+        return {name: self.evaluate(value, entry.field_lines[name], f"'{name}' of '{entry.key}'")
+                for name, value in entry.fields.items()}
 
     def resolved_fields(self, entry: _RawEntry) -> dict[str, str]:
         """The entry's fields with what it inherits through `xdata` and `crossref`, evaluated."""

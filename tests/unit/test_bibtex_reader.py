@@ -113,6 +113,43 @@ def test_undefined_macro_shows_its_name_and_is_reported_once() -> None:
     assert messages(result) == [(0, "information", "@string 'IEEE_J_IT' is not defined in this file")]
 
 
+def doubling_macros(levels: int) -> str:
+    """`s1 = s0 # s0`, `s2 = s1 # s1`...: a file of a kilobyte asking for 10 * 2**levels characters."""
+    return '@string{s0 = "0123456789"}\n' + "".join(
+        f"@string{{s{i} = s{i - 1} # s{i - 1}}}\n" for i in range(1, levels + 1))
+
+
+def test_doubling_string_macros_are_cut_and_the_rest_is_read() -> None:
+    text = doubling_macros(40) + """@misc{bomb, title = s40 # s40}
+@misc{fine, title = {A fine paper}, year = 2020}
+"""
+    result = parse(text)
+    papers = by_key(result)
+    assert list(papers) == ["bomb", "fine"]
+    assert len(papers["bomb"].title) <= bibtex.VALUE_LIMIT
+    assert (papers["fine"].title, papers["fine"].year) == ("A fine paper", 2020)
+    assert messages(result) == [
+        (13, "warning", "@string 's13' is longer than 65,536 characters after @string expansion; it is cut there "
+                        "(13 more values are cut after it)"),
+        (27, "warning", "@string expansion in this file exceeds its budget (1 MB more than the file's own size); "
+                        "'s26' and the macros after it are left unexpanded")]
+    assert {p.code for p in result.problems} == {"expansion-too-large"}
+
+
+def test_a_long_macro_used_everywhere_is_expanded_within_the_files_budget() -> None:
+    """Each use is under the limit, but they add up: a 60 KB macro in 40 entries would be 2.4 MB."""
+    text = "@string{long = {" + "x" * 60_000 + "}}\n" + "".join(
+        f"@misc{{e{i}, title = long, year = {2000 + i}}}\n" for i in range(40))
+    result = parse(text)
+    titles = [p.title for p in result.papers]
+    assert len(titles) == 40 and titles[0] == "x" * 60_000
+    expanded = sum(title == "x" * 60_000 for title in titles)
+    assert titles[expanded:] == ["long"] * (40 - expanded) and 0 < expanded < 40
+    assert [p.year for p in result.papers] == list(range(2000, 2040))
+    [problem] = result.problems
+    assert problem.line == expanded + 1 and "'long' and the macros after it are left unexpanded" in problem.message
+
+
 def test_biblatex_date_and_journaltitle() -> None:
     text = """@article{a, journaltitle = {Journal of Things}, date = {2017-06}}
 @article{b, date = {2017/2018}}

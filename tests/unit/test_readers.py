@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from papercite.index.readers import parse_bytes, parse_text, read_file
@@ -84,3 +85,23 @@ def test_utf16_with_a_byte_order_mark_is_read_and_named() -> None:
     result = parse_bytes(("\ufeff" + CHINESE).encode("utf-16-le"), "/lib/zh.bib")
     assert (result.encoding, [p.key for p in result.papers]) == ("utf-16", ["张三2020深度学习", "王五2019"])
     assert [p.message for p in result.problems] == ["not UTF-8: read as UTF-16 (the file starts with its byte order mark)"]
+
+
+def test_every_reader_keeps_at_most_so_much_of_a_field() -> None:
+    """A field of megabytes (a pasted full text) is cut, the entry said so at its key; the entry's
+    text, which cannot be cut and still read back, is not kept; the other entries are whole."""
+    abstract = "lorem ipsum dolor sit amet " * 40_000  # 1 MB
+    bib = f"@misc{{before, title = {{Before}}}}\n@article{{huge,\n  title = {{{'T' * 10_000}}},\n" \
+          f"  abstract = {{{abstract}}},\n  year = 2020\n}}\n@misc{{after, title = {{After}}}}\n"
+    items = [{"id": "before", "title": "Before"}, {"id": "huge", "title": "T" * 10_000, "abstract": abstract},
+             {"id": "after", "title": "After"}]
+    for source, text in (("/lib/refs.bib", bib), ("/lib/refs.json", json.dumps(items, indent=1))):
+        result = parse_text(text, source)
+        before, huge, after = result.papers
+        assert (len(huge.title), len(huge.abstract), huge.raw) == (4096, 32768, ""), source
+        assert huge.abstract == abstract[:32768], source
+        assert (before.title, after.title) == ("Before", "After") and before.raw and after.raw, source
+        [problem] = result.problems
+        assert (problem.severity, problem.code, problem.line) == ("warning", "field-too-long", huge.key_span.start_line)
+        assert problem.message == ("entry 'huge' is too long to keep whole: title at 4,096 characters; abstract at "
+                                   "32,768 characters; its text not kept (over 65,536 characters)"), source
