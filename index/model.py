@@ -82,17 +82,19 @@ class Paper(BaseModel):
     def clip(self) -> list[str]:
         """Cut the fields longer than their limit, in place (an entry's text too long to keep is
         dropped); returns what was cut, in words."""
-        cut = [f"{name} at {TEXT_LIMIT:,} characters" for name in _CLIPPED_TEXT_FIELDS
-               if len(getattr(self, name)) > TEXT_LIMIT]
-        for name in _CLIPPED_TEXT_FIELDS:
+        long_fields = [name for name in _CLIPPED_TEXT_FIELDS if len(getattr(self, name)) > TEXT_LIMIT]
+        for name in long_fields:
             setattr(self, name, getattr(self, name)[:TEXT_LIMIT])
+        cut = [f"{name} at {TEXT_LIMIT:,} characters" for name in long_fields]
         if len(self.abstract) > ABSTRACT_LIMIT:
             self.abstract = self.abstract[:ABSTRACT_LIMIT]
             cut.append(f"abstract at {ABSTRACT_LIMIT:,} characters")
         if len(self.authors) > AUTHORS_LIMIT:
             del self.authors[AUTHORS_LIMIT:]
             cut.append(f"authors at {AUTHORS_LIMIT:,} names")
-        if any(len(getattr(author, part)) > TEXT_LIMIT for author in self.authors for part in _NAME_PARTS):
+        if any(len(a.family) + len(a.given) + len(a.particle) + len(a.suffix) + len(a.literal) > TEXT_LIMIT
+               for a in self.authors) \
+                and any(len(getattr(a, part)) > TEXT_LIMIT for a in self.authors for part in _NAME_PARTS):
             self.authors = [Author(**{part: getattr(author, part)[:TEXT_LIMIT] for part in _NAME_PARTS})
                             for author in self.authors]
             cut.append(f"names at {TEXT_LIMIT:,} characters")

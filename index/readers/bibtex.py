@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -177,7 +178,7 @@ def _without_percent_comments(text: str) -> str:
     return "".join(pieces)
 
 
-def _block_end(text: str, head: re.Match, blank_from) -> int:
+def _block_end(text: str, head: re.Match, blank_from: Callable[[int], int]) -> int:
     """Where the block that ``head`` opens ends, as the splitter sees it (past its closing
     delimiter, or at the next block head at the start of a line); its `%` comments blanked."""
     block_type, opening = head.group(1).lower(), head.group(2)
@@ -317,7 +318,7 @@ class _Reader:
             if isinstance(block, DuplicateBlockKeyBlock):  # bibtexparser's duplicate check; we do our own
                 block = block.ignore_error_block
             if isinstance(block, String):
-                self.macros[block.key.lower()] = self.evaluate(block.value, block.start_line, f"@string '{block.key}'")
+                self.macros[block.key.lower()] = self.evaluate(block.value, block.start_line, block.key)
             elif isinstance(block, Entry):
                 self.add_entry(block, start)
             elif isinstance(block, DuplicateFieldKeyBlock):
@@ -412,12 +413,12 @@ class _Reader:
 
     # --- values ---
 
-    def evaluate(self, expression: str, line: int, what: str) -> str:
+    def evaluate(self, expression: str, line: int, name: str, entry_key: str | None = None) -> str:
         """A BibTeX value (`{..}`, `".."`, numbers and @string macros joined by `#`) -> its text, cut
         at VALUE_LIMIT characters: @string macros that each join the one before twice would
         otherwise double at each level (a 1 KB file asking for terabytes), and a field of megabytes
-        costs its LaTeX conversion and index that many times over. ``what`` names the value in the
-        problem said when macros made it so long."""
+        costs its LaTeX conversion and index that many times over. ``name`` (of an @string, or of
+        the field of the entry ``entry_key``) says which value macros made so long."""
         n = len(expression)
         if expression[:1] == "{" and expression[-1:] == "}" and expression.find("{", 1, n - 1) == -1 \
                 and expression.find("}", 1, n - 1) == -1:
@@ -446,7 +447,7 @@ class _Reader:
             room -= len(part)
             length += size
         if length > VALUE_LIMIT and expanded:
-            self.value_cut(line, what)
+            self.value_cut(line, f"@string '{name}'" if entry_key is None else f"'{name}' of '{entry_key}'")
         return "".join(parts)
 
     def spend_expansion(self, value: str, room: int, name: str, line: int) -> str:
@@ -485,7 +486,7 @@ class _Reader:
         return name
 
     def own_fields(self, entry: _RawEntry) -> dict[str, str]:
-        return {name: self.evaluate(value, entry.field_lines[name], f"'{name}' of '{entry.key}'")
+        return {name: self.evaluate(value, entry.field_lines[name], name, entry.key)
                 for name, value in entry.fields.items()}
 
     def resolved_fields(self, entry: _RawEntry) -> dict[str, str]:
