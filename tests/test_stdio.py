@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -130,3 +132,145 @@ def test_which_streams_the_loop_reads(tmp_path: Path):
     with recorded.open("rb") as stdin, (tmp_path / "out").open("wb") as stdout:
         assert not loop_can_read(stdin, stdout)
     assert not loop_can_read(io.BytesIO(), io.BytesIO())
+
+
+
+def hover(root: Path, message_id: int) -> dict:
+    return {"jsonrpc": "2.0", "id": message_id, "method": "textDocument/hover", "params": {
+        "textDocument": {"uri": (root / "none.tex").as_uri()}, "position": {"line": 0, "character": 0}}}
+
+
+DEAF_AFTER = 60  # seconds without a message that mean none is coming (a hang guard, not a latency bound)
+
+
+class Talk:
+    """`papercite serve` on pipes, its messages and its stderr read on threads as they come."""
+
+    def __init__(self):
+        self.server = serve(subprocess.PIPE)
+        self.messages: queue.Queue = queue.Queue()
+        self.errors = b""
+        self.readers = [threading.Thread(target=self._read_messages, daemon=True),
+                        threading.Thread(target=self._read_errors, daemon=True)]
+        for reader in self.readers:
+            reader.start()
+
+    def _read_messages(self) -> None:
+        while True:
+            length = 0
+            while (line := self.server.stdout.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            self.messages.put(json.loads(self.server.stdout.read(length)))
+
+    def _read_errors(self) -> None:
+        self.errors = self.server.stderr.read()
+
+    def send(self, data: bytes) -> None:
+        self.server.stdin.write(data)
+        self.server.stdin.flush()
+
+    def next(self) -> dict:
+        """The server's next message; a server gone deaf fails the test instead of hanging it."""
+        try:
+            return self.messages.get(timeout=DEAF_AFTER)
+        except queue.Empty:
+            raise AssertionError(f"nothing from the server in {DEAF_AFTER} s: it is deaf") from None
+
+    def answer(self, logged: list[str]) -> dict:
+        """The server's next response; the window/logMessage texts before it go to ``logged``."""
+        while "id" not in (message := self.next()) or "method" in message:
+            if message.get("method") == "window/logMessage":
+                logged.append(message["params"]["message"])
+        return message
+
+    def end(self) -> tuple[int, str]:
+        """Close the server's stdin; its exit status and stderr once it has ended."""
+        self.server.stdin.close()
+        status = self.server.wait(timeout=DEAF_AFTER)
+        for reader in self.readers:
+            reader.join()
+        return status, self.errors.decode()
+
+
+def frame_bytes(body: bytes) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+BAD_FRAMES = {  # kind: (the bad frame made of a request's body, or junk, and what the server says of it)
+    "length too small": (lambda body: b"Content-Length: %d\r\n\r\n" % (len(body) - 10) + body,
+                         "is short of its message (the next header is 10 bytes later)"),
+    "length too large, a message after it": (
+        lambda body: b"Content-Length: %d\r\n\r\n" % (len(body) + 500) + body, "runs into the next message"),
+    "length non-numeric": (lambda body: b"Content-Length: many\r\n\r\n" + body, "'many' is not a length"),
+    "length negative": (lambda body: b"Content-Length: -5\r\n\r\n" + body, "'-5' is not a length"),
+    "length missing": (lambda body: b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n" + body,
+                       "a header without Content-Length"),
+    "a line that is no header": (lambda body: b"hello\r\n", "not a header line: b'hello\\r\\n'"),
+    "a header line too long": (lambda body: b"x" * 100_000, "a header line longer than"),
+    "body not JSON": (lambda body: frame_bytes(b"{" + body), "are not one JSON text"),
+    "body not UTF-8": (lambda body: frame_bytes(body.replace(b"none", b"n\xffne")), "are not one JSON text"),
+    "JSON, not JSON-RPC": (lambda body: frame_bytes(b"[" + body + b"]"), "not a JSON-RPC message"),
+}
+
+
+def test_a_bad_frame_of_each_kind_then_a_request_answered(tmp_path: Path):
+    """Hostile traffic: after each kind of bad frame the next request is answered (the bad
+    one, id 100, is not), and the server says what it dropped, on stderr (the editor's LSP log)
+    and to the client as window/logMessage."""
+    talk = Talk()
+    initialize, initialized, _, shutdown, exit_ = session(tmp_path)
+    talk.send(initialize + initialized)
+    logged: list[str] = []
+    assert talk.answer(logged)["id"] == 1
+    for number, (kind, (bad_frame, said)) in enumerate(BAD_FRAMES.items(), start=2):
+        talk.send(bad_frame(json.dumps(hover(tmp_path, 100)).encode()) + frame(hover(tmp_path, number)))
+        assert talk.answer(logged) == {"jsonrpc": "2.0", "id": number, "result": None}, kind
+        assert said in logged[-1], (kind, logged)
+    talk.send(shutdown + exit_)
+    status, errors = talk.end()
+    assert status == 0, errors
+    for kind, (_, said) in BAD_FRAMES.items():
+        assert said in errors, kind
+
+
+def test_a_length_too_large_with_nothing_after_it(tmp_path: Path):
+    """A message whose length runs past its end, and then the client waits for its answer: the
+    server does not wait for bytes that never come, it says so at once and reads on."""
+    talk = Talk()
+    initialize, initialized, _, shutdown, exit_ = session(tmp_path)
+    body = json.dumps(hover(tmp_path, 100)).encode()
+    talk.send(initialize + initialized + b"Content-Length: %d\r\n\r\n" % (len(body) + 40) + body)
+    assert talk.next()["id"] == 1
+    while (message := talk.next()).get("method") != "window/logMessage":
+        pass  # nothing more is written until the server has reported the frame
+    assert f"Content-Length {len(body) + 40} is longer than its message ({len(body)} bytes)" in message["params"]["message"]
+    talk.send(frame(hover(tmp_path, 2)))
+    assert talk.answer([]) == {"jsonrpc": "2.0", "id": 2, "result": None}
+    talk.send(shutdown + exit_)
+    assert talk.end()[0] == 0
+
+
+def test_header_lines_ended_by_lf_alone(tmp_path: Path):
+    """A client that ends header lines with LF, not CRLF: read all the same, said once."""
+    server = serve(subprocess.PIPE)
+    server.stdin.write(b"".join(message.replace(b"\r\n", b"\n") for message in session(tmp_path)))
+    output, errors = finish(server)
+    assert server.returncode == 0, errors.decode()
+    answered = responses(output)
+    assert answered[1]["result"]["capabilities"]["hoverProvider"]
+    assert answered[3] == {"jsonrpc": "2.0", "id": 3, "result": None}
+    assert errors.decode().count("ends header lines with LF alone") == 1
+
+
+def test_input_that_cannot_be_read_on_ends_the_server(tmp_path: Path):
+    """A bad frame and no header after it before the input ends: the server says why and exits
+    with status 1 (an editor restarts a server that ends so), rather than ending as if all went well."""
+    server = serve(subprocess.PIPE)
+    server.stdin.write(session(tmp_path)[0] + b"Content-Length: many\r\n\r\n" + b"%PDF-1.4 not a message " * 100)
+    output, errors = finish(server)
+    assert 1 in responses(output)
+    assert server.returncode == 1
+    assert "Content-Length 'many' is not a length, then the input ended with no message header after it" in errors.decode()
