@@ -4,6 +4,7 @@ whole messages; these feed it as editors may, split anywhere and several at once
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -15,7 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-from papercite.server.stdio import loop_can_read
+import pytest
+
+from papercite.server import stdio
+from papercite.server.stdio import Frames, LoopReader, ThreadReader, Unframeable, loop_can_read
 
 
 def frame(message: dict) -> bytes:
@@ -211,7 +215,7 @@ BAD_FRAMES = {  # kind: (the bad frame made of a request's body, or junk, and wh
     "a line that is no header": (lambda body: b"hello\r\n", "not a header line: b'hello\\r\\n'"),
     "a header line too long": (lambda body: b"x" * 100_000, "a header line longer than"),
     "body not JSON": (lambda body: frame_bytes(b"{" + body), "are not one JSON text"),
-    "body not UTF-8": (lambda body: frame_bytes(body.replace(b"none", b"n\xffne")), "are not one JSON text"),
+    "body not UTF-8": (lambda body: frame_bytes(body.replace(b"\"2.0\"", b"\"2.\xff0\"")), "are not one JSON text"),
     "JSON, not JSON-RPC": (lambda body: frame_bytes(b"[" + body + b"]"), "not a JSON-RPC message"),
 }
 
@@ -274,3 +278,112 @@ def test_input_that_cannot_be_read_on_ends_the_server(tmp_path: Path):
     assert 1 in responses(output)
     assert server.returncode == 1
     assert "Content-Length 'many' is not a length, then the input ended with no message header after it" in errors.decode()
+
+
+def test_a_change_older_than_the_text_held_is_ignored(tmp_path: Path):
+    """Opened at version 3, changed to 5, then a change to version 4 arrives (late, or from a
+    confused client): the text stays version 5's, and the server says it ignored the change."""
+    talk = Talk()
+    initialize, initialized, _, shutdown, exit_ = session(tmp_path)
+    uri = (tmp_path / "paper.tex").as_uri()
+
+    def change(version: int, text: str) -> bytes:
+        return frame({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}})
+
+    talk.send(initialize + initialized + frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+        "textDocument": {"uri": uri, "languageId": "latex", "version": 3, "text": "\\cite{alpha}"}}}))
+    talk.send(change(5, "\\cite{beta}") + change(4, "\\cite{gamma}") + frame({
+        "jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {
+            "textDocument": {"uri": uri}, "position": {"line": 0, "character": 7}}}))
+    logged: list[str] = []
+    assert talk.answer(logged)["id"] == 1
+    assert "`beta` is not in this document's bibliographies." in talk.answer(logged)["result"]["contents"]["value"]
+    assert logged == [f"papercite: ignored a change of {uri} to version 4: the text held is version 5, newer"]
+    talk.send(shutdown + exit_)
+    assert talk.end()[0] == 0
+
+
+BAD_FRAMINGS = [bad for kind, (bad, _) in BAD_FRAMES.items() if kind != "JSON, not JSON-RPC"]  # the loop's to report
+
+
+def bad_then_good(bodies: list[bytes]) -> bytes:
+    """Each kind of bad framing, each followed by a good frame of the body it was made of."""
+    return b"".join(bad(body) + frame_bytes(body) for bad, body in zip(BAD_FRAMINGS, bodies, strict=True))
+
+
+def read_all(read, reports: list[str]) -> list:
+    async def messages() -> list:
+        frames, found = Frames(read, json.loads, reports.append), []
+        while (message := await frames.next()) is not None:
+            found.append(message)
+        return found
+
+    return asyncio.run(messages())
+
+
+def test_frames_split_anywhere_among_bad_ones():
+    """The hostile stream fed one byte at a time, and all at once: the good messages come out
+    whole and in order, each bad frame is reported."""
+    bodies = [json.dumps({"jsonrpc": "2.0", "id": n, "method": "m", "params": {"n": "é" * n}}, ensure_ascii=False).encode()
+              for n in range(len(BAD_FRAMINGS))]
+    stream = bad_then_good(bodies)
+    for pieces in ([stream[i:i + 1] for i in range(len(stream))], [stream]):
+        reports: list[str] = []
+        chunks = iter(pieces)
+
+        async def read() -> bytes:
+            return next(chunks, b"")
+
+        found = read_all(read, reports)
+        assert [m["id"] for m in found] == list(range(len(BAD_FRAMINGS)))
+        assert len(reports) >= len(BAD_FRAMINGS)
+
+
+def test_frames_over_a_pipe_read_by_the_loop_and_by_a_thread():
+    bodies = [json.dumps({"jsonrpc": "2.0", "id": n}).encode() for n in range(len(BAD_FRAMINGS))]
+    stream = bad_then_good(bodies) + frame_bytes(b'{"last": true}')
+    for make_reader in (LoopReader, lambda stdin: ThreadReader(stdin, None)):
+        given, taken = os.pipe()
+        writer = threading.Thread(target=lambda: (os.write(taken, stream), os.close(taken)))
+        writer.start()
+        with os.fdopen(given, "rb") as stdin:
+            reports: list[str] = []
+            found = read_all(make_reader(stdin).read, reports)
+        writer.join()
+        assert found == [json.loads(body) for body in bodies] + [{"last": True}]
+        assert len(reports) >= len(BAD_FRAMINGS)
+
+
+def test_a_whole_message_short_of_its_length_is_dropped_without_waiting():
+    """Content-Length past the end of a whole JSON text, nothing after it: reported before
+    more input is asked for (the client is waiting for an answer, not sending)."""
+    body = b'{"jsonrpc": "2.0", "id": 1, "method": "initialize"}'
+    reports: list[str] = []
+    given = [b"Content-Length: %d\r\n\r\n" % (len(body) + 8) + body]
+
+    async def read() -> bytes:
+        if given:
+            return given.pop()
+        assert reports == [f"Content-Length {len(body) + 8} is longer than its message ({len(body)} bytes): "
+                           "dropped it, reading on from the next message header"]
+        read.answered = getattr(read, "answered", 0) + 1
+        return frame_bytes(b'{"id": 2}') if read.answered == 1 else b""
+
+    assert read_all(read, reports) == [{"id": 2}]
+
+
+def test_input_that_never_has_a_header_again(monkeypatch):
+    monkeypatch.setattr(stdio, "SKIP_LIMIT", 1000)
+    chunks = iter([b"Content-Length: x\r\n\r\n"] + [b"garbage " * 100] * 10)
+
+    async def read() -> bytes:
+        return next(chunks, b"")
+
+    with pytest.raises(Unframeable, match=r"Content-Length 'x' is not a length, then \d+ bytes without a message header"):
+        read_all(read, [])
+    for ending, why in ((b"Content-Length: 10\r\n\r\n{", "the input ended 1 bytes into a message of 10"),
+                        (b"Content-Length: 10\r\n", "the input ended inside a message header")):
+        chunks = iter([frame_bytes(b"{}"), ending])
+        with pytest.raises(Unframeable, match=why):
+            read_all(read, [])
