@@ -21,12 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from papercite.index.model import ReadResult
@@ -36,7 +37,7 @@ from papercite.server.citations.parsers import PARSERS
 from papercite.server.library import Library, Scope
 from papercite.server.positions import Lines
 from papercite.server.settings import SECTION, Settings, parse_settings
-from papercite.server.stdio import LoopReader, loop_can_read
+from papercite.server.stdio import Frames, LoopReader, ThreadReader, Unframeable, loop_can_read, serve_frames
 from papercite.server.workspace import CitingDocuments
 
 VERSION = "0.1.0"
@@ -85,11 +86,24 @@ class EncodedJSON(str):
 
 
 class Protocol(LanguageServerProtocol):
-    """pygls with three changes: pre-encoded results (EncodedJSON) are sent as they are; a request
+    """pygls with four changes: pre-encoded results (EncodedJSON) are sent as they are; a request
     whose params cannot be read (a position with a negative line, say), which pygls drops without
-    answering so that the client waits for ever, is answered with the error; and a Refusal is
-    answered without the traceback pygls logs for a failed handler. Handlers that pre-encode their
-    results use its converter (unstructure)."""
+    answering so that the client waits for ever, is answered with the error; a Refusal is
+    answered without the traceback pygls logs for a failed handler; and a stale didChange is
+    ignored. Handlers that pre-encode their results use its converter (unstructure)."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        """pygls's, but an edit of a version older than the text held is ignored and logged:
+        pygls would apply it, putting an old text (or an incremental edit at the wrong place)
+        over the newer one."""
+        edited = params.text_document
+        held = self.workspace.text_documents.get(unquote(edited.uri))
+        if held is not None and held.version is not None and edited.version < held.version:
+            self._server.warn(f"ignored a change of {edited.uri} to version {edited.version}: "
+                              f"the text held is version {held.version}, newer")
+            return
+        yield from super().lsp_text_document__did_change(params)
 
     def _send_handler_result(self, future, *, msg_id):
         if not future.cancelled() and isinstance(future.exception(), Refusal):
@@ -143,22 +157,35 @@ class PaperciteServer(LanguageServer):
         self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
         self.citing = CitingDocuments()  # the workspace's citing documents (search thread only)
 
-    def start_io(self, stdin=None, stdout=None) -> None:
-        """pygls's start_io, with stdin read by the event loop where it can be (see stdio)."""
+    def start_io(self, stdin=None, stdout=None) -> int:
+        """pygls's start_io with papercite's framing, stdin read by the event loop where it can be
+        (see stdio). The exit status: 1 when the input could not be read as messages any more."""
         stdin, stdout = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
-        if not loop_can_read(stdin, stdout):
-            return super().start_io(stdin, stdout)
-        self._stop_event = threading.Event()  # pygls's shutdown() sets it; its message loop checks it
+        reader = LoopReader(stdin) if loop_can_read(stdin, stdout) else ThreadReader(stdin, self.thread_pool)
+        frames = Frames(reader.read, self.decode, self.warn)
+        self._stop_event = threading.Event()  # pygls's shutdown() sets it; the message loop checks it
         self.protocol.set_writer(StdoutWriter(stdout))
         try:
-            asyncio.run(run_async(stop_event=self._stop_event, reader=LoopReader(stdin), protocol=self.protocol,
-                                  logger=log, error_handler=self.report_server_error))
+            asyncio.run(serve_frames(self._stop_event, frames, self.protocol, log, self.report_server_error))
+        except Unframeable as err:
+            log.error("error: %s: exiting", err)
+            return 1
         except BrokenPipeError:
             log.error("the client has gone: shutting down")
         except (KeyboardInterrupt, SystemExit):  # `exit` ends the process with SystemExit, as in pygls
             pass
         finally:
             self.shutdown()
+        return 0
+
+    def decode(self, body: bytes):
+        """A message's body as pygls reads it."""
+        return json.loads(body, object_hook=self.protocol.structure_message)
+
+    def warn(self, message: str) -> None:
+        """A fault of the client's for the editor's LSP log: on stderr and as window/logMessage."""
+        log.warning("%s", message)
+        self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=f"papercite: {message}"))
 
     def loop_call(self, function, *args) -> None:
         """Run function(*args) on the event loop thread (from a worker thread)."""
@@ -435,7 +462,7 @@ def run(tcp: str | None = None, index_dir: Path | None = None) -> int:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        return server.start_io()
     return 0
 
 
