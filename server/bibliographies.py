@@ -437,13 +437,14 @@ def _skipped_dir(path: Path) -> bool:
 
 def is_bibliography_file(path: Path) -> bool:
     """A BibTeX file, or a JSON/YAML file whose first KB reads as CSL (`looks_like_bibliography`).
-    A FIFO or device of such a name is one too, unopened: indexing then says it is skipped."""
+    A FIFO or device of such a name is one too, unopened, and so is one that cannot be read:
+    indexing then says why it skips it."""
     suffix = path.suffix.lower()
     if suffix not in _DISCOVERED:
         return False
     try:
         return looks_like_bibliography(path, "" if suffix in _BIBTEX_SUFFIXES else read_head(path))
-    except NotReadable:
+    except (NotReadable, PermissionError):
         return True
     except OSError:
         return False
