@@ -516,6 +516,7 @@ _children: set[subprocess.Popen] = set()  # indexing children running now
 _children_lock = threading.Lock()
 _children_stopped = False
 CHILD_STOP_SECONDS = 5.0  # a child that ignores SIGTERM this long is killed
+CHILD_FLAGS = ("--force", "--end-with-stdin")
 
 
 def stop_children() -> None:
@@ -544,7 +545,7 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
     # Not `-m papercite.index.store`: run as __main__, the schema it creates would name
     # `__main__.WORDS` and no other process could open the index.
     command = [sys.executable, "-c", "import sys; from papercite.index.store import child_main; sys.exit(child_main())",
-               str(index_dir), *(["--force"] if force else []), *map(str, paths)]
+               str(index_dir), "--end-with-stdin", *(["--force"] if force else []), *map(str, paths)]
     with _children_lock:
         if _children_stopped:
             raise IndexingStopped("indexing stopped: shutting down")
@@ -578,9 +579,10 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
 def child_main(argv: list[str] | None = None) -> int:
     """The child side of `update_in_child`: progress and the report as JSON lines on stdout."""
     argv = sys.argv[1:] if argv is None else argv
-    _end_with_parent()
+    if "--end-with-stdin" in argv:
+        _end_with_parent()
     force = "--force" in argv
-    index_dir, *paths = [a for a in argv if a != "--force"]
+    index_dir, *paths = [a for a in argv if a not in CHILD_FLAGS]
     store = PaperStore(Path(index_dir))
 
     def progress(done: int, total: int, source: str) -> None:

@@ -485,9 +485,10 @@ def _expand(pattern: str, base: Path | None) -> tuple[list[Path], str | None]:
     folder = base or Path.cwd()
     if _GLOB_CHARS.search(pattern):
         # root_dir, not joining, so brackets in the base folder's name are not read as a glob
-        matched = [folder / p for p in sorted(glob.glob(str(path), root_dir=folder, recursive=True))]
+        matched = [((folder / p).resolve(), folder / p) for p in sorted(glob.glob(str(path), root_dir=folder,
+                                                                               recursive=True))]
         root = (folder / _glob_root(path)).resolve()
-        files = [p.resolve() for p in matched if p.resolve().is_relative_to(root) and library_problem(p) is None]
+        files = [real for real, p in matched if real.is_relative_to(root) and library_problem(p) is None]
         if files:
             return files, None
         return [], f"{pattern}: no {'library ' if matched else ''}file matches"

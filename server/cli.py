@@ -10,6 +10,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from papercite.index.model import Problem
 
 EXIT_USAGE = 2
 
@@ -84,14 +88,14 @@ def _store(args):
     return store
 
 
-def library_files(paths: list[Path]) -> tuple[list[Path], list]:
+def library_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
     """Files named, plus the bibliographies found in folders named; and a problem per folder that
     could not be listed. A missing path, or one named that is no library file, is an error."""
     from papercite.index.readers import library_problem
     from papercite.server.bibliographies import unlisted_folders, workspace_bibliographies
 
     files: list[Path] = []
-    problems = []
+    problems: list[Problem] = []
     for path in paths:
         path = path.expanduser()
         if path.is_dir():
