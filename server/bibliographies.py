@@ -80,14 +80,15 @@ def _finish(refs: list[_Ref], root: Path | None, problems: list[Problem]) -> Dec
         path, exists = _resolve(ref)
         if path not in declared.files:
             declared.files.append(path)
-        refused = library_problem(path) if exists else f"bibliography not found: {ref.name} ({path})"
-        if refused is not None:
-            if path not in declared.missing:
-                declared.missing.append(path)
-            if exists:
-                refused = f"bibliography not read: {ref.name} ({path}): {refused}"
-            declared.problems.append(Problem(source=str(ref.source), line=ref.line, column=ref.column,
-                                             message=refused))
+        if not exists:
+            message = f"bibliography not found: {ref.name} ({path})"
+        elif (refused := library_problem(path)) is not None:
+            message = f"bibliography not read: {ref.name} ({path}): {refused}"
+        else:
+            continue
+        if path not in declared.missing:
+            declared.missing.append(path)
+        declared.problems.append(Problem(source=str(ref.source), line=ref.line, column=ref.column, message=message))
     return declared
 
 
@@ -427,7 +428,8 @@ def walk_workspace(root: Path, wanted: Callable[[Path], bool], limit: int, budge
 def unlisted_folders(scan: WorkspaceScan) -> list[Problem]:
     """An error per folder of a walk that could not be listed: its files were not seen."""
     return [Problem(source=str(folder), line=0, code="unreadable",
-                    message=f"cannot read the folder ({reason}); its files were left out") for folder, reason in scan.unreadable]
+                    message=f"cannot read the folder ({reason}); its files were left out")
+            for folder, reason in scan.unreadable]
 
 
 def _skipped_dir(path: Path) -> bool:
@@ -467,7 +469,9 @@ _GLOB_CHARS = re.compile(r"[*?[]")
 
 def expand_library_setting(patterns: list[str], base: Path | None) -> tuple[list[Path], list[str]]:
     """Files named by the ``libraries`` setting (paths or globs, ``~`` expanded, ``**`` recursive,
-    relative to ``base`` when given), and one message per pattern that names no file."""
+    relative to ``base`` when given), and one message per pattern that names no file. Only library
+    files count (`readers.library_problem`: `/etc/*` reads no shadow file), and a glob follows a
+    link only to a file inside its own folder (`_glob_root`)."""
     files: list[Path] = []
     errors: list[str] = []
     for pattern in patterns:
