@@ -10,6 +10,7 @@ commit, never ``refresh()``ed (whoosh-reloaded 2.7.5 returns deleted documents a
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -169,11 +170,13 @@ class UpdateReport:
 
 class Prepared:
     """A source read and turned into Whoosh documents, ready to write (made in a worker process
-    for big updates, so parsing one file overlaps with writing the previous one)."""
+    for big updates, so parsing one file overlaps with writing the previous one). ``unread``: why
+    the file could not be read; then nothing of it is written and its papers stay as they were."""
 
-    def __init__(self, source: str, record: SourceRecord, result: ReadResult):
+    def __init__(self, source: str, record: SourceRecord, result: ReadResult, unread: OSError | None = None):
         self.source = source
         self.record = record
+        self.unread = unread
         record.papers, record.encoding, record.problems = len(result.papers), result.encoding, result.problems
         self.documents = [paper_document(p) for p in result.papers]
 
@@ -181,10 +184,9 @@ class Prepared:
 def prepare_file(path: Path, record: SourceRecord) -> Prepared:
     source = str(path)
     try:
-        data = path.read_bytes()
+        data = readers.read_library(path)
     except OSError as err:
-        return Prepared(source, record, ReadResult(problems=[Problem(
-            source=source, line=0, message=f"cannot read: {err.strerror or err}", code="unreadable")]))
+        return Prepared(source, record, ReadResult(), unread=err)
     record.sha1 = record.sha1 or hashlib.sha1(data).hexdigest()
     try:
         result = readers.parse_bytes(data, source)
@@ -213,8 +215,23 @@ class IndexLocked(RuntimeError):
 
 
 def fingerprint(path: Path) -> tuple[int, int]:
+    """Size and modification time of a regular file (NotReadable for a FIFO, a device...)."""
     st = path.stat()
+    readers.check_regular(path, st.st_mode)
     return st.st_size, st.st_mtime_ns
+
+
+def unread_problem(source: str, err: OSError, kept: SourceRecord | None) -> Problem:
+    """What a file that could not be read costs: nothing when it was read before (its papers are
+    kept, with a warning: a permission may come back, a deletion is another thing); a file
+    papercite declines to read is skipped with a warning; else an error."""
+    reason = err.strerror or str(err)
+    if kept is not None:
+        return Problem(source=source, line=0, severity="warning", code="unreadable",
+                       message=f"cannot read: {reason}; its {kept.papers} papers are kept from the last reading")
+    if isinstance(err, readers.NotReadable):
+        return Problem(source=source, line=0, severity="warning", code="unreadable", message=f"skipped: {reason}")
+    return Problem(source=source, line=0, message=f"cannot read: {reason}", code="unreadable")
 
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, source)
@@ -324,7 +341,9 @@ class PaperStore:
     def update(self, paths: Iterable[Path], *, progress: ProgressCallback | None = None,
                force: bool = False) -> UpdateReport:
         """Bring the index in line with these files: unchanged files are skipped, changed ones
-        replace their own papers, missing ones are removed."""
+        replace their own papers, missing ones are removed; unreadable ones keep theirs, with a
+        warning. Only library files are read (`readers.read_library`): no other file is hashed
+        or recorded."""
         started = time.perf_counter()
         report = UpdateReport()
         paths = list(dict.fromkeys(Path(p).resolve() for p in paths))  # twice in one writer: indexed twice
@@ -339,15 +358,22 @@ class PaperStore:
                     if record is None or force:
                         digest = ""  # read anyway: hashed then, from the same bytes
                     elif (record.size, record.mtime_ns) == (size, mtime):
+                        if not os.access(path, os.R_OK):
+                            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), source)
                         digest = record.sha1
                     else:  # touched: changed only if its bytes did
-                        digest = hashlib.sha1(path.read_bytes()).hexdigest()
-                except OSError:
+                        digest = hashlib.sha1(readers.read_library(path)).hexdigest()
+                except (FileNotFoundError, NotADirectoryError):
                     if record is not None:
                         report.removed.append(source)
                     else:
                         report.problems.append(Problem(source=source, line=0, message="file not found",
                                                        code="unreadable"))
+                    continue
+                except OSError as err:
+                    report.problems.append(unread_problem(source, err, record))
+                    if record is not None:
+                        report.unchanged.append(source)
                     continue
                 if record and digest == record.sha1:
                     record.size, record.mtime_ns = size, mtime  # unchanged, or touched only
@@ -390,6 +416,12 @@ class PaperStore:
             for done, item in enumerate(prepared):
                 if progress:
                     progress(done, total, item.source)
+                if item.unread is not None:
+                    kept = catalogue.sources.get(item.source)
+                    report.problems.append(unread_problem(item.source, item.unread, kept))
+                    if kept:
+                        report.unchanged.append(item.source)
+                    continue
                 if item.source in catalogue.sources:
                     writer.delete_by_term("source", item.source)
                 for document in item.documents:
@@ -476,16 +508,51 @@ class PaperStore:
         self._ix.close()
 
 
+class IndexingStopped(RuntimeError):
+    """The indexing child was ended by `stop_children` (the server is shutting down)."""
+
+
+_children: set[subprocess.Popen] = set()  # indexing children running now
+_children_lock = threading.Lock()
+_children_stopped = False
+CHILD_STOP_SECONDS = 5.0  # a child that ignores SIGTERM this long is killed
+CHILD_FLAGS = ("--force", "--end-with-stdin")
+
+
+def stop_children() -> None:
+    """End every indexing child and start no more: a server that shuts down must not leave one
+    running, holding the writer lock, nor wait for it to finish a long first indexing."""
+    global _children_stopped
+    with _children_lock:
+        _children_stopped = True
+        running = list(_children)
+    for child in running:
+        child.terminate()
+    for child in running:
+        try:
+            child.wait(CHILD_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCallback | None = None,
                     force: bool = False) -> UpdateReport:
     """`PaperStore.update` in a child process: a 100k-paper first indexing needs a few hundred MB
-    of posting pool and minutes of CPU, neither of which belongs in a language server."""
+    of posting pool and minutes of CPU, neither of which belongs in a language server. The child's
+    stdin is a pipe nothing is written to: it closes when this process ends, however it ends, and
+    the child then ends too (`child_main`)."""
     # Not `-m papercite.index.store`: run as __main__, the schema it creates would name
     # `__main__.WORDS` and no other process could open the index.
     command = [sys.executable, "-c", "import sys; from papercite.index.store import child_main; sys.exit(child_main())",
-               str(index_dir), *(["--force"] if force else []), *map(str, paths)]
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as child:
+               str(index_dir), "--end-with-stdin", *(["--force"] if force else []), *map(str, paths)]
+    with _children_lock:
+        if _children_stopped:
+            raise IndexingStopped("indexing stopped: shutting down")
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        _children.add(child)
+    try:
         report = None
         for line in child.stdout:
             message = json.loads(line)
@@ -496,6 +563,14 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
                 data["problems"] = [Problem.model_validate(p) for p in data["problems"]]
                 report = UpdateReport(**data)
         errors = child.stderr.read()
+    finally:
+        with _children_lock:
+            _children.discard(child)
+        for stream in (child.stdin, child.stdout, child.stderr):
+            stream.close()
+        child.wait()
+    if _children_stopped and report is None:
+        raise IndexingStopped("indexing stopped: shutting down")
     if child.returncode or report is None:
         raise RuntimeError(f"indexing failed: {errors.strip().splitlines()[-1] if errors.strip() else child.returncode}")
     return report
@@ -504,8 +579,10 @@ def update_in_child(index_dir: Path, paths: Iterable[Path], progress: ProgressCa
 def child_main(argv: list[str] | None = None) -> int:
     """The child side of `update_in_child`: progress and the report as JSON lines on stdout."""
     argv = sys.argv[1:] if argv is None else argv
+    if "--end-with-stdin" in argv:
+        _end_with_parent()
     force = "--force" in argv
-    index_dir, *paths = [a for a in argv if a != "--force"]
+    index_dir, *paths = [a for a in argv if a not in CHILD_FLAGS]
     store = PaperStore(Path(index_dir))
 
     def progress(done: int, total: int, source: str) -> None:
@@ -516,3 +593,14 @@ def child_main(argv: list[str] | None = None) -> int:
     data["problems"] = [p.model_dump() for p in report.problems]
     print(json.dumps({"report": data}), flush=True)
     return 0
+
+
+def _end_with_parent() -> None:
+    """Exit as soon as stdin (the pipe from `update_in_child`) reaches its end: the process that
+    started this one has gone, and an indexer nobody waits for would hold the writer lock."""
+    def watch() -> None:
+        while os.read(0, 4096):
+            pass  # nothing is written; reading on only empties a pipe someone wrote to by mistake
+        os._exit(1)
+
+    threading.Thread(target=watch, name="papercite-parent-watch", daemon=True).start()

@@ -31,7 +31,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from papercite.index.model import ReadResult
-from papercite.index.store import IndexLocked
+from papercite.index.store import IndexingStopped, IndexLocked, stop_children
 from papercite.server.citations import syntax_for
 from papercite.server.citations.parsers import PARSERS
 from papercite.server.library import Library, Scope
@@ -187,6 +187,13 @@ class PaperciteServer(LanguageServer):
         log.warning("%s", message)
         self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=f"papercite: {message}"))
 
+    def shutdown(self) -> None:
+        """pygls's shutdown, after ending the indexing work: the interpreter's exit waits for the
+        indexing thread, which waits for its child, which may be minutes into a first indexing."""
+        self.index_thread.shutdown(wait=False, cancel_futures=True)
+        stop_children()
+        super().shutdown()
+
     def loop_call(self, function, *args) -> None:
         """Run function(*args) on the event loop thread (from a worker thread)."""
         if self.event_loop is not None:
@@ -309,6 +316,8 @@ class PaperciteServer(LanguageServer):
             try:
                 report = self.library.index_files(stale, progress.report)
                 progress.end(f"{report.papers} papers from {len(report.indexed)} files in {report.seconds:.1f} s")
+            except IndexingStopped:
+                progress.end("stopped")
             except Exception as err:  # the server keeps serving what is indexed
                 progress.end(f"indexing failed: {err}")
                 self.loop_call(self.tell, types.MessageType.Error, f"papercite: indexing failed: {err}")
@@ -418,6 +427,10 @@ def create_server(index_dir: Path | None = None) -> PaperciteServer:
             except Exception as err:  # the client said it could, then could not: saving .bib files still works
                 log.warning("could not register file watchers: %s", err)
         ls.index_in_background(ls.library.global_files)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: PaperciteServer, params: None) -> None:
+        stop_children()  # the writer lock is free once the client hears the answer
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: PaperciteServer, params: types.DidChangeConfigurationParams) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from papercite.index.model import Problem
-from papercite.index.readers import decode
+from papercite.index.readers import NotReadable, decode, format_problem, library_problem, read_bytes, read_head
 
 if TYPE_CHECKING:
     import yaml
@@ -29,13 +29,13 @@ _MAX_INPUT_DEPTH = 8
 _MAX_PROJECT_FILES = 200
 _MAX_ROOT_CANDIDATES = 30
 _MAX_QUARTO_LEVELS = 10
-_SNIFF_BYTES = 1024
 
 
 def read_text(path: Path) -> str | None:
-    """A file's text as the readers decode it, or None when it cannot be read."""
+    """A file's text as the readers decode it, or None when it cannot be read (or is no regular
+    file: a FIFO named chapter.tex must not stop the server)."""
     try:
-        return decode(path.read_bytes())[0]
+        return decode(read_bytes(path))[0]
     except OSError:
         return None
 
@@ -43,7 +43,8 @@ def read_text(path: Path) -> str | None:
 @dataclass
 class Declared:
     """The bibliographies a document declares. ``files`` keeps missing ones too (also listed in
-    ``missing`` and reported in ``problems`` at their declaration) so the server can say so."""
+    ``missing`` and reported in ``problems`` at their declaration) so the server can say so; so
+    are files that are there but no library papercite may read (/etc/passwd, a FIFO)."""
 
     files: list[Path] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)
@@ -80,10 +81,14 @@ def _finish(refs: list[_Ref], root: Path | None, problems: list[Problem]) -> Dec
         if path not in declared.files:
             declared.files.append(path)
         if not exists:
-            if path not in declared.missing:
-                declared.missing.append(path)
-            declared.problems.append(Problem(source=str(ref.source), line=ref.line, column=ref.column,
-                                             message=f"bibliography not found: {ref.name} ({path})"))
+            message = f"bibliography not found: {ref.name} ({path})"
+        elif (refused := library_problem(path)) is not None:
+            message = f"bibliography not read: {ref.name} ({path}): {refused}"
+        else:
+            continue
+        if path not in declared.missing:
+            declared.missing.append(path)
+        declared.problems.append(Problem(source=str(ref.source), line=ref.line, column=ref.column, message=message))
     return declared
 
 
@@ -91,7 +96,7 @@ def _resolve(ref: _Ref) -> tuple[Path, bool]:
     """The first base where the file exists; else the first base, so the report names the
     place the tool would have looked first."""
     candidates = [(base / ref.target).resolve() for base in ref.bases]
-    found = next((c for c in candidates if c.is_file()), None)
+    found = next((c for c in candidates if c.exists()), None)
     return (found, True) if found else (candidates[0], False)
 
 
@@ -372,22 +377,21 @@ def _metadata_files(node: yaml.MappingNode | None, source: Path, read: Reader,
 
 # --- Workspace scan ----------------------------------------------------------------------------
 
-_BIBTEX_SUFFIXES = {".bib", ".bibtex"}
-_CSL_SUFFIXES = {".json", ".yaml", ".yml"}
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv", "build", "dist", "_build",
               "_site", "_freeze", "_book", "target"}
 _CONFIG_STEMS = ("_quarto", "_metadata", "_variables")
-_CSL_JSON = re.compile(r"\A\s*\[\s*\{")
-_CSL_JSON_KEY = re.compile(r'"(?:id|type)"\s*:')
-_CSL_YAML = re.compile(r"^(?:references\s*:|-\s+id\s*:)", re.M)
+_BIBTEX_SUFFIXES = {".bib", ".bibtex"}
+_DISCOVERED = {*_BIBTEX_SUFFIXES, ".json", ".yaml", ".yml"}  # listings (.txt) only when named
 
 
 @dataclass(frozen=True)
 class WorkspaceScan:
-    """Bibliographies found in a workspace; ``truncated`` when the file or time limit cut it short."""
+    """Bibliographies found in a workspace; ``truncated`` when the file or time limit cut it short;
+    ``unreadable``: the folders that could not be listed, with the reason."""
 
     files: list[Path]
     truncated: bool
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def workspace_bibliographies(root: Path, limit: int = 200, budget: float = 0.5) -> WorkspaceScan:
@@ -401,19 +405,31 @@ def walk_workspace(root: Path, wanted: Callable[[Path], bool], limit: int, budge
     hold no sources; bounded by ``limit`` files and ``budget`` seconds."""
     deadline = time.monotonic() + budget
     found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
+
+    def cannot_list(err: OSError) -> None:
+        unreadable.append((Path(err.filename), err.strerror or str(err)))
+
     # the root resolved once: below it only a link is another path resolved (os.walk does not
     # enter linked folders), and resolving every file costs a system call per path component
-    for folder, dirs, names in os.walk(root.resolve()):
+    for folder, dirs, names in os.walk(root.resolve(), onerror=cannot_list):
         if time.monotonic() > deadline:
-            return WorkspaceScan(found, True)
+            return WorkspaceScan(found, True, unreadable)
         dirs[:] = sorted(d for d in dirs if not _skipped_dir(Path(folder, d)))
         for name in sorted(names):
             path = Path(folder, name)
             if wanted(path):
                 if len(found) == limit:
-                    return WorkspaceScan(found, True)
+                    return WorkspaceScan(found, True, unreadable)
                 found.append(path.resolve() if path.is_symlink() else path)
-    return WorkspaceScan(found, False)
+    return WorkspaceScan(found, False, unreadable)
+
+
+def unlisted_folders(scan: WorkspaceScan) -> list[Problem]:
+    """An error per folder of a walk that could not be listed: its files were not seen."""
+    return [Problem(source=str(folder), line=0, code="unreadable",
+                    message=f"cannot read the folder ({reason}); its files were left out")
+            for folder, reason in scan.unreadable]
 
 
 def _skipped_dir(path: Path) -> bool:
@@ -422,33 +438,28 @@ def _skipped_dir(path: Path) -> bool:
 
 
 def is_bibliography_file(path: Path) -> bool:
-    """A BibTeX file, or a JSON/YAML file whose first KB reads as CSL."""
+    """A BibTeX file, or a JSON/YAML file whose first KB reads as CSL (`looks_like_bibliography`).
+    A FIFO or device of such a name is one too, unopened, and so is one that cannot be read:
+    indexing then says why it skips it."""
     suffix = path.suffix.lower()
-    if suffix in _BIBTEX_SUFFIXES:
-        return True
-    if suffix not in _CSL_SUFFIXES:
+    if suffix not in _DISCOVERED:
         return False
     try:
-        with path.open("rb") as f:
-            head = f.read(_SNIFF_BYTES).decode("utf-8", "ignore")
+        return looks_like_bibliography(path, "" if suffix in _BIBTEX_SUFFIXES else read_head(path))
+    except (NotReadable, PermissionError):
+        return True
     except OSError:
         return False
-    return looks_like_bibliography(path, head)
 
 
 def looks_like_bibliography(path: Path, text: str) -> bool:
     """Whether a file of this name and text (its first KB is enough) is a bibliography: BibTeX by
-    its name; CSL JSON a list of objects with "id"/"type"; CSL YAML with a top-level
-    ``references:`` or a list of items with ``id:``. package.json and tool configs are none."""
+    its name, CSL by its content (`readers.format_problem`); package.json and tool configs are none."""
     suffix = path.suffix.lower()
     if suffix in _BIBTEX_SUFFIXES:
         return True
-    if suffix not in _CSL_SUFFIXES or path.stem.startswith(_CONFIG_STEMS):
-        return False
-    head = text[:_SNIFF_BYTES].lstrip("\ufeff")
-    if suffix == ".json":
-        return bool(_CSL_JSON.match(head) and _CSL_JSON_KEY.search(head))
-    return bool(_CSL_YAML.search(head))
+    return suffix in _DISCOVERED and not path.stem.startswith(_CONFIG_STEMS) \
+        and format_problem(path, text, empty_ok=False) is None
 
 
 # --- The libraries setting ---------------------------------------------------------------------
@@ -458,7 +469,9 @@ _GLOB_CHARS = re.compile(r"[*?[]")
 
 def expand_library_setting(patterns: list[str], base: Path | None) -> tuple[list[Path], list[str]]:
     """Files named by the ``libraries`` setting (paths or globs, ``~`` expanded, ``**`` recursive,
-    relative to ``base`` when given), and one message per pattern that names no file."""
+    relative to ``base`` when given), and one message per pattern that names no file. Only library
+    files count (`readers.library_problem`: `/etc/*` reads no shadow file), and a glob follows a
+    link only to a file inside its own folder (`_glob_root`)."""
     files: list[Path] = []
     errors: list[str] = []
     for pattern in patterns:
@@ -476,12 +489,26 @@ def _expand(pattern: str, base: Path | None) -> tuple[list[Path], str | None]:
     folder = base or Path.cwd()
     if _GLOB_CHARS.search(pattern):
         # root_dir, not joining, so brackets in the base folder's name are not read as a glob
-        matched = [(folder / p).resolve() for p in sorted(glob.glob(str(path), root_dir=folder, recursive=True))]
-        files = [p for p in matched if p.is_file()]
-        return files, None if files else f"{pattern}: no file matches"
+        matched = [((folder / p).resolve(), folder / p) for p in sorted(glob.glob(str(path), root_dir=folder,
+                                                                               recursive=True))]
+        root = (folder / _glob_root(path)).resolve()
+        files = [real for real, p in matched if real.is_relative_to(root) and library_problem(p) is None]
+        if files:
+            return files, None
+        return [], f"{pattern}: no {'library ' if matched else ''}file matches"
     path = folder / path
-    if path.is_file():
-        return [path.resolve()], None
     if path.is_dir():
         return [], f"{pattern}: is a folder; use a glob such as {pattern.rstrip('/')}/**/*.bib"
-    return [], f"{pattern}: not found"
+    if not path.exists():
+        return [], f"{pattern}: not found"
+    problem = library_problem(path)
+    return ([path.resolve()], None) if problem is None else ([], f"{pattern}: {problem}")
+
+
+def _glob_root(pattern: Path) -> Path:
+    """The folder a glob pattern stays in: its parts before the first with a glob character. A link
+    a glob matches is followed only inside it (`/etc/*` reads no file a link points to
+    elsewhere; a file named without a glob may be anywhere)."""
+    parts = pattern.parts
+    fixed = next(i for i, part in enumerate(parts) if _GLOB_CHARS.search(part))
+    return Path(*parts[:fixed]) if fixed else Path()

@@ -24,7 +24,13 @@ from pathlib import Path
 
 from papercite.index.model import Problem
 from papercite.index.readers import is_library
-from papercite.server.bibliographies import declared_bibliographies, is_bibliography_file, read_text, walk_workspace
+from papercite.server.bibliographies import (
+    declared_bibliographies,
+    is_bibliography_file,
+    read_text,
+    unlisted_folders,
+    walk_workspace,
+)
 from papercite.server.citations import syntax_for
 from papercite.server.citations.parsers import PARSERS
 
@@ -40,6 +46,7 @@ class Project:
     documents: list[tuple[Path, str]] = field(default_factory=list)  # (path, syntax)
     bibliographies: list[Path] = field(default_factory=list)
     others: list[Path] = field(default_factory=list)  # named, but neither
+    problems: list[Problem] = field(default_factory=list)  # folders that could not be listed
 
 
 def project_of(paths: list[Path]) -> Project:
@@ -52,13 +59,14 @@ def project_of(paths: list[Path]) -> Project:
         path = path.expanduser()
         if path.is_dir():
             found = walk_workspace(path, _in_project, PROJECT_FILES, PROJECT_SECONDS)
+            project.problems += unlisted_folders(found)
             for file in found.files:
                 syntax = syntax_for("", str(file))
                 if syntax is None:
                     project.bibliographies.append(file)
                 elif syntax == "latex" or _declares_bibliography(file):
                     project.documents.append((file, syntax))
-        elif path.is_file():
+        elif path.exists():
             path = path.resolve()
             syntax = syntax_for("", str(path))
             if syntax is not None:
@@ -92,7 +100,7 @@ def check_project(project: Project, index_dir: Path | None) -> tuple[list[Proble
     except (OSError, RuntimeError) as err:  # IndexLocked is a RuntimeError
         raise CliError(f"cannot open the index at {index_dir or 'the default location'}: {err}") from None
     problems = [Problem(source=str(p), line=0, message="neither a LaTeX/Markdown document nor a bibliography")
-                for p in project.others]
+                for p in project.others] + project.problems
     checked = []
     for path, syntax in project.documents:
         text = read_text(path)

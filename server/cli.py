@@ -10,6 +10,10 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from papercite.index.model import Problem
 
 EXIT_USAGE = 2
 
@@ -84,23 +88,27 @@ def _store(args):
     return store
 
 
-def library_files(paths: list[Path]) -> list[Path]:
-    """Files named, plus the bibliographies found in folders named. A missing path is an error."""
-    from papercite.index.readers import is_library
-    from papercite.server.bibliographies import workspace_bibliographies
+def library_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named, plus the bibliographies found in folders named; and a problem per folder that
+    could not be listed. A missing path, or one named that is no library file, is an error."""
+    from papercite.index.readers import library_problem
+    from papercite.server.bibliographies import unlisted_folders, workspace_bibliographies
 
     files: list[Path] = []
+    problems: list[Problem] = []
     for path in paths:
         path = path.expanduser()
         if path.is_dir():
-            files.extend(workspace_bibliographies(path, limit=100_000, budget=60.0).files)
-        elif path.is_file():
-            if not is_library(path):
-                raise CliError(f"{path}: not a library file (.bib, .json, .yaml, .yml or a .txt paper listing)")
+            scan = workspace_bibliographies(path, limit=100_000, budget=60.0)
+            files.extend(scan.files)
+            problems += unlisted_folders(scan)
+        elif path.exists():
+            if (problem := library_problem(path)) is not None:
+                raise CliError(f"{path}: {problem}")
             files.append(path)
         else:
             raise CliError(f"{path}: no such file or folder")
-    return files
+    return files, problems
 
 
 def cmd_index(args) -> int:
@@ -108,7 +116,7 @@ def cmd_index(args) -> int:
 
     from papercite.index.store import IndexLocked
 
-    files = library_files(args.paths)
+    files, unlisted = library_files(args.paths)
     store = _store(args)
     with tqdm(total=len(files), unit="file", disable=None, file=sys.stderr, leave=False) as bar:
         def progress(done: int, total: int, source: str) -> None:
@@ -119,6 +127,7 @@ def cmd_index(args) -> int:
             report = store.update(files, progress=progress, force=args.force)
         except IndexLocked as err:
             raise CliError(str(err)) from None
+    report.problems[:0] = unlisted
     for problem in report.problems:
         print(problem.render(), file=sys.stderr)
     errors = sum(p.severity == "error" for p in report.problems)

@@ -21,7 +21,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from papercite.index.model import Paper
-from papercite.index.readers import decode, entry_format, parse_text
+from papercite.index.readers import decode, entry_format, parse_text, read_bytes
 from papercite.server.app import PaperciteServer
 from papercite.server.library import Scope
 from papercite.server.positions import Lines
@@ -56,7 +56,7 @@ def current_text(ls: PaperciteServer, path: Path) -> Buffer:
             document = ls.workspace.get_text_document(uri)
             return Buffer(uri, document.source, document.version)
     try:
-        text, _ = decode(path.read_bytes())
+        text, _ = decode(read_bytes(path))
     except OSError as err:
         raise CannotWrite(f"it cannot be read ({err.strerror or err})") from None
     return Buffer(from_fs_path(str(path)) or path.as_uri(), text, None)
@@ -86,7 +86,7 @@ def source_text(ls: PaperciteServer, path: Path) -> str | None:
         cached = _SOURCE_TEXTS.get(path)
         if cached and cached[0] == (stat.st_size, stat.st_mtime_ns):
             return cached[1]
-        text, _ = decode(path.read_bytes())
+        text, _ = decode(read_bytes(path))
     except OSError:
         return None
     if len(_SOURCE_TEXTS) >= _SOURCE_TEXTS_KEPT:

@@ -8,6 +8,8 @@ on-disk index; a search is restricted to the sources the document sees.
 
 from __future__ import annotations
 
+import os
+import stat as stat_mode
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,7 +103,9 @@ class Library:
         return self.store.update_parsed(str(source), result)
 
     def needs_indexing(self, files: list[Path]) -> list[Path]:
-        """Files not indexed, changed on disk since, or indexed and since deleted (a stat each)."""
+        """Files not indexed, changed on disk since, or indexed and since deleted (a stat each).
+        A FIFO, a device or a socket is none: reading it would never end, and nothing of it is kept;
+        nor is a file never indexed that cannot be read (nothing would be, again and again)."""
         sources = self.store.catalogue().sources
         stale = []
         for path in files:
@@ -111,6 +115,8 @@ class Library:
             except OSError:  # gone: if indexed, an update removes its papers
                 if record is not None:
                     stale.append(path)
+                continue
+            if not stat_mode.S_ISREG(stat.st_mode) or (record is None and not os.access(path, os.R_OK)):
                 continue
             if record is None or (record.size, record.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
                 stale.append(path)

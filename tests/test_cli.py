@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -267,3 +268,92 @@ def test_check_latex_draft_with_a_missing_bibliography(corpora: Path, tmp_path: 
     assert done.stdout.splitlines() == [
         *(f"{draft}:{line}:{column}: error: undefined citation key '{key}'" for line, column, key in expected),
         f"{draft}:337:15: error: bibliography not found: harvard ({corpora / 'drafts' / 'harvard.bib'})"]
+
+
+# --- files that cannot be read, or must not be ---
+
+def test_index_and_check_skip_a_fifo_named_like_a_bibliography(tmp_path: Path):
+    """A FIFO named refs.bib, found in a folder or declared by a document, is skipped with the reason,
+    never opened for a read that would wait for a writer for ever (the harness's timeout fails a hang)."""
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    os.mkfifo(project / "refs.bib")
+    (project / "piped.tex").write_text("\\documentclass{article}\n\\addbibresource{refs.bib}\n"
+                                       "\\begin{document}\n\\cite{vaswani2017attention}\n\\end{document}\n")
+    index = str(tmp_path / "i")
+    done = papercite("index", str(project), "--index-dir", index)
+    assert done.returncode == 0, done.stderr
+    assert f"{project / 'refs.bib'}:1:1: warning: skipped: not a regular file (a FIFO)" in done.stderr.splitlines()
+    assert "48 papers in the index from 2 sources" in done.stdout
+    done = papercite("check", str(project), "--index-dir", index)
+    assert done.returncode == 1
+    assert f"{project / 'piped.tex'}:2:17: error: bibliography not read: refs.bib ({project / 'refs.bib'}): " \
+           "not a regular file (a FIFO)" in done.stdout.splitlines()
+    assert f"{project / 'refs.bib'}:1:1: warning: skipped: not a regular file (a FIFO)" in done.stdout.splitlines()
+    done = papercite("index", str(project / "refs.bib"), "--index-dir", index)
+    assert (done.returncode, done.stderr) == (2, f"papercite: error: {project / 'refs.bib'}: not a regular file (a FIFO)\n")
+
+
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24  # linux/capability.h, linux/prctl.h
+
+
+def without_permission_override() -> None:
+    """In the child before exec: drop the capabilities that let root read any file, so permission
+    bits hold for it as for anyone (root still owns its files and folders)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0):
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+@pytest.fixture
+def permissions_hold(tmp_path: Path):
+    """What a papercite process must be started with for a file of mode 000 to be unreadable to it
+    (tests run as root, which reads every file whatever its mode); skips when that cannot be had."""
+    if os.geteuid() != 0:
+        return None
+    probe = tmp_path / "probe"
+    probe.write_text("secret")
+    probe.chmod(0)
+    try:
+        read = subprocess.run([sys.executable, "-c", f"open({str(probe)!r}).read()"],
+                              preexec_fn=without_permission_override, capture_output=True, check=False)
+    except (OSError, subprocess.SubprocessError) as err:
+        pytest.skip(f"cannot drop root's permission override here: {err}")
+    if read.returncode == 0:
+        pytest.skip("a file of mode 000 stays readable to this process even without CAP_DAC_OVERRIDE")
+    return without_permission_override
+
+
+def test_a_library_that_becomes_unreadable_keeps_its_papers_with_a_warning(tmp_path: Path, permissions_hold):
+    """A file that cannot be read any more is not a deleted file: its papers stay, and it is said;
+    a folder that cannot be listed is said too."""
+    library = tmp_path / "library"
+    shutil.copytree(SAMPLE, library)
+    index = str(tmp_path / "index")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "papercite.server.cli", *args, "--index-dir", index],
+                              capture_output=True, text=True, timeout=120, check=False, preexec_fn=permissions_hold)
+
+    first = run("index", str(library))
+    assert "48 papers in the index from 2 sources" in first.stdout, first.stderr
+    bib, csl = library / "library.bib", library / "references.json"
+    with bib.open("a", encoding="utf-8") as handle:
+        handle.write("\n@misc{late2024, title = {Written Before the Permission Went}}\n")
+    bib.chmod(0)  # changed, then unreadable
+    csl.chmod(0)  # unchanged, unreadable
+    again = run("index", str(library))
+    assert again.returncode == 0, again.stderr
+    assert f"{bib}:1:1: warning: cannot read: Permission denied; its 40 papers are kept from the last reading" \
+           in again.stderr.splitlines()
+    assert f"{csl}:1:1: warning: cannot read: Permission denied; its 8 papers are kept from the last reading" \
+           in again.stderr.splitlines()
+    assert "48 papers in the index from 2 sources" in again.stdout and "0 removed" in again.stdout
+    assert run("search", "attention is all you need").stdout.startswith("vaswani2017attention")
+    library.chmod(0)  # the folder itself
+    folder = run("index", str(library))
+    assert f"{library}:1:1: error: cannot read the folder (Permission denied); its files were left out" \
+           in folder.stderr.splitlines()
+    assert "48 papers in the index from 2 sources" in folder.stdout
+    library.chmod(0o755)  # for the clean-up

@@ -1,11 +1,15 @@
 """Readers, one module per library format. Each exposes ``parse(text, source) -> ReadResult``;
-this module picks the reader for a path and decodes the bytes."""
+this module picks the reader for a path, decides which files may be read as libraries at all,
+reads them without ever blocking, and decodes the bytes."""
 
 from __future__ import annotations
 
 import codecs
+import errno
 import importlib
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -36,7 +40,115 @@ def entry_format(path: Path) -> EntryFormat | None:
 
 
 def is_library(path: Path) -> bool:
+    """Whether the name is that of a library format (the content is `library_problem`'s question)."""
     return path.suffix.lower() in FORMATS
+
+
+LIBRARY_NAMES = ".bib, .json, .yaml, .yml or a .txt paper listing"
+MAX_FILE_BYTES = 512 * 2**20  # far above any real library; a bound, so no file is read without end
+SNIFF_BYTES = 4096  # what a format sniff reads of a file
+_CSL_JSON_LIST = re.compile(r"\A\s*\[\s*\{")
+_EMPTY = re.compile(r"\s*(?:\[\s*\]\s*)?\Z")
+_CSL_JSON_OBJECT = re.compile(r'\A\s*\{\s*"(?:items|references)"\s*:')
+_CSL_JSON_KEY = re.compile(r'"(?:id|type)"\s*:')
+_CSL_YAML = re.compile(r"^(?:references\s*:|-\s+id\s*:)", re.M)
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
+
+
+class NotReadable(OSError):
+    """A file papercite refuses to read: not a regular file (reading a FIFO blocks for ever, a
+    device may never end), bigger than MAX_FILE_BYTES, or, as a library, of no library format. An
+    OSError, so that every caller's handling of unreadable files covers it."""
+
+
+def _refusal(path: Path, reason: str) -> NotReadable:
+    return NotReadable(errno.EINVAL, reason, str(path))
+
+
+def check_regular(path: Path, mode: int) -> None:
+    """NotReadable unless ``mode`` (a stat's) is a regular file's."""
+    if not stat.S_ISREG(mode):
+        raise _refusal(path, f"not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'a special file')})")
+
+
+def _open_regular(path: Path) -> int:
+    """A read-only descriptor of a regular file. The file is looked at before it is opened (opening
+    some devices acts on them) and again after (it may have been replaced in between); opened
+    non-blocking, so not even a FIFO put there meanwhile can hold the open up."""
+    check_regular(path, os.stat(path).st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        check_regular(path, os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, never blocking; NotReadable (an OSError) when it is no regular file
+    or holds more than ``limit`` bytes."""
+    with os.fdopen(_open_regular(path), "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _refusal(path, f"too big (over {limit // 2**20} MB)")
+    return data
+
+
+def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    """The first ``size`` bytes of a regular file, as `read_bytes` reads it."""
+    with os.fdopen(_open_regular(path), "rb") as handle:
+        return handle.read(size)
+
+
+def format_problem(path: Path, head: bytes | str, *, empty_ok: bool = True) -> str | None:
+    """Why a file of this name that starts so is no library (None: it is one). BibTeX goes by its
+    name; names other files share go by their first KB too: CSL-JSON is a list of objects with
+    "id" or "type" (or an object holding one under "items"/"references"), CSL-YAML has a top-level
+    ``references:`` or a list of items with ``id:``, a listing is text. An empty file or list is a
+    library yet to be filled, unless ``empty_ok`` is false (a workspace walk: nothing says it is one)."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        return f"not a library file ({LIBRARY_NAMES})"
+    if fmt == "bibtex":
+        return None
+    if isinstance(head, bytes):
+        head = head[:SNIFF_BYTES].decode("utf-8", "ignore")
+    head = head[:SNIFF_BYTES].lstrip("\ufeff")
+    if fmt == "listing":
+        return None if "\x00" not in head else "not a paper listing (not text)"
+    if empty_ok and _EMPTY.match(head):
+        return None
+    if path.suffix.lower() == ".json":
+        csl = _CSL_JSON_OBJECT.match(head) or (_CSL_JSON_LIST.match(head) and _CSL_JSON_KEY.search(head))
+        return None if csl else "not a CSL-JSON bibliography (no list of items with an \"id\" in its first KB)"
+    return None if _CSL_YAML.search(head) else "not a CSL-YAML bibliography (no references: or - id: in its first KB)"
+
+
+def library_problem(path: Path) -> str | None:
+    """Why papercite may not read ``path`` as a library (None: it may): the one test for files
+    that come from a setting's glob, a document's declaration or a workspace walk. The name
+    first, then a regular file (looked at, never opened blocking), then its first KB when the
+    name is not enough (`format_problem`)."""
+    if not is_library(path):
+        return format_problem(path, "")
+    try:
+        if FORMATS[path.suffix.lower()] == "bibtex":
+            check_regular(path, os.stat(path).st_mode)
+            return None
+        return format_problem(path, read_head(path))
+    except OSError as err:
+        return err.strerror or str(err)
+
+
+def read_library(path: Path) -> bytes:
+    """A library file's bytes (`read_bytes`), NotReadable when they are no library's
+    (`format_problem`): checked before anything is kept of them, even a hash."""
+    data = read_bytes(path)
+    if (problem := format_problem(path, data)) is not None:
+        raise _refusal(path, problem)
+    return data
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -134,7 +246,7 @@ def read_file(path: Path) -> ReadResult:
     """Read a library file from disk. Never raises for bad content or a missing file:
     those come back as problems."""
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as err:
         return ReadResult(problems=[Problem(source=str(path), line=0, message=f"cannot read: {err.strerror or err}",
                                             code="unreadable")])
