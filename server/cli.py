@@ -18,12 +18,18 @@ class CliError(Exception):
     """A problem the user can fix: printed as one line."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _index_dir_option(default) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index-dir", type=Path, metavar="DIR",
+    common.add_argument("--index-dir", type=Path, metavar="DIR", default=default,
                         help="where the index lives (default: the user cache dir, e.g. ~/.cache/papercite/index)")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="papercite", description="Cite papers as easily as completing a name.",
-                                     parents=[common])
+                                     parents=[_index_dir_option(None)])
+    # after the command too; absent there, it must not overwrite the one given before the command
+    common = _index_dir_option(argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[common], help="run the language server on stdio")
@@ -73,11 +79,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _store(args):
-    from papercite.index.store import IndexLocked, PaperStore
+    from papercite.index.store import IndexUnusable, PaperStore
 
     try:
         store = PaperStore(args.index_dir)
-    except (OSError, IndexLocked) as err:
+    except IndexUnusable as err:
+        raise CliError(str(err)) from None
+    except OSError as err:
         raise CliError(f"cannot open the index at {args.index_dir or 'the default location'}: {err}") from None
     for notice in store.notices:
         print(f"papercite: {notice}", file=sys.stderr)
@@ -106,7 +114,7 @@ def library_files(paths: list[Path]) -> list[Path]:
 def cmd_index(args) -> int:
     from tqdm import tqdm
 
-    from papercite.index.store import IndexLocked
+    from papercite.index.store import IndexUnusable
 
     files = library_files(args.paths)
     store = _store(args)
@@ -117,7 +125,7 @@ def cmd_index(args) -> int:
 
         try:
             report = store.update(files, progress=progress, force=args.force)
-        except IndexLocked as err:
+        except IndexUnusable as err:  # locked by another writer, or read-only
             raise CliError(str(err)) from None
     for problem in report.problems:
         print(problem.render(), file=sys.stderr)
