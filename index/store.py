@@ -29,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -293,6 +294,7 @@ def fingerprint(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
+T = TypeVar("T")
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, source)
 
 
@@ -374,11 +376,31 @@ class PaperStore:
             self._write_catalogue(Catalogue(schema_version=SCHEMA_VERSION))
         return ix
 
-    def rebuild(self, reason: str) -> None:
-        """Throw the index away (it is only a cache) and start empty."""
+    def rebuild(self, reason: str) -> list[str]:
+        """Throw the index away (it is only a cache) and start empty; returns the sources it held,
+        for the caller to index again."""
+        sources = list(self.catalogue().sources)
         self.notices.append(f"The index at {self.dir} {reason}; rebuilt it empty, re-indexing the libraries.")
         self._close_searcher()
         self._ix = self._create(self._storage())
+        return sources
+
+    def read(self, function: Callable[..., T], *args) -> tuple[T, list[str] | None]:
+        """function(*args), a read of the index, surviving damaged files: a read that fails on them
+        is tried again on the index opened afresh (a searcher may outlive files a commit replaced);
+        failing again, the index is rebuilt (said in ``notices``) and the read answers from the empty
+        index. Returns its answer and, after a rebuild, the sources the index held (None without)."""
+        try:
+            return function(*args), None
+        except DAMAGE_ERRORS:
+            self._close_searcher()
+        try:
+            return function(*args), None
+        except DAMAGE_ERRORS as err:
+            if self.read_only:
+                raise
+            lost = self.rebuild(f"is damaged ({type(err).__name__}: {err})")
+        return function(*args), lost
 
     # --- catalogue ---------------------------------------------------------------------------
 

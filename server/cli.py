@@ -141,7 +141,10 @@ def cmd_search(args) -> int:
     from papercite.index.search import PaperSearch
 
     store = _store(args)
-    hits = PaperSearch(store).search(" ".join(args.query), limit=args.limit)
+    told = len(store.notices)
+    hits, _ = store.read(PaperSearch(store).search, " ".join(args.query), args.limit)
+    for notice in store.notices[told:]:  # damage found by the search itself
+        print(f"papercite: {notice}", file=sys.stderr)
     for hit in hits:
         if args.json:
             print(json.dumps({"key": hit.key, "title": hit.title, "authors": hit.surnames, "year": hit.year,
