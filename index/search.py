@@ -28,7 +28,7 @@ from itertools import accumulate, chain, islice
 from whoosh.reading import TermNotFound
 
 from papercite.index.model import Paper
-from papercite.index.store import DAMAGE_ERRORS, KEY_PREFIX_LENGTHS, PREFIX_LENGTHS, PaperStore, decode_paper
+from papercite.index.store import KEY_PREFIX_LENGTHS, PREFIX_LENGTHS, PaperStore, decode_paper
 from papercite.index.text import STOP_WORDS, fold, words
 
 CANDIDATES = 60  # documents re-ranked from the text match (beyond key and title-start ones)
@@ -366,11 +366,7 @@ class PaperSearch:
         typed = parse_query(text)
         if not typed.raw and not prefer:
             return []
-        try:
-            return self._search(typed, limit, frozenset(prefer), None if within is None else frozenset(within))
-        except DAMAGE_ERRORS as err:
-            self.store.rebuild(f"could not be read ({type(err).__name__}: {err})")
-            return []
+        return self._search(typed, limit, frozenset(prefer), None if within is None else frozenset(within))
 
     def has_key(self, key: str, within: Iterable[str] | None = None) -> bool:
         """Whether a paper has this key (or `ids` alias) in these sources: set look-ups, no

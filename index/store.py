@@ -17,7 +17,7 @@ import json
 import multiprocessing
 import os
 import pickle
-import shutil
+import re
 import struct
 import subprocess
 import sys
@@ -30,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 from pydantic import BaseModel, Field
@@ -49,6 +50,18 @@ SCHEMA_VERSION = 5  # 5: papers know where their key is; problems carry ranges a
 PREFIX_LENGTHS = (1, 2, 3)  # half-typed words this short are one term lookup, never an expansion
 KEY_PREFIX_LENGTHS = range(4, 9)  # key prefixes indexed as terms: typing a key is one look-up a keystroke
 INDEX_NAME = "papers"
+# The index folder's mark (a cache directory tag: backup tools skip the folder). papercite writes and
+# deletes only in a folder that carries it, that it creates, or that holds nothing but its own files.
+MARKER = "CACHEDIR.TAG"
+MARKER_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+               "# This folder is papercite's index, a cache of your library files: papercite made it and\n"
+               "# may empty it. See https://bford.info/cachedir/ about cache directory tags.\n")
+# Every name papercite or Whoosh writes in it: the catalogue, the two locks, tables of contents (and
+# their temporary copies), segment files; Whoosh's sorting folder. A rebuild deletes these files only.
+OWN_FILE = re.compile(rf"catalogue\.(json|tmp)|write\.lock|_{INDEX_NAME}_\d+\.toc(\.[\d.]+)?"
+                      rf"|{INDEX_NAME}_[0-9a-z]+\.[A-Za-z0-9_.]+|{INDEX_NAME}_WRITELOCK")
+OWN_FOLDER = f"{INDEX_NAME}.tmp"
+KEPT = ("write.lock",)  # never deleted: another process may hold it
 LOCK_TIMEOUT = 120.0  # seconds a writer waits for another process's writer
 BATCH_DOCUMENTS = 20_000  # papers written per commit in big updates
 PARALLEL_BYTES = 2_000_000  # updates bigger than this parse in a worker process while writing
@@ -210,8 +223,72 @@ def _in_worker(function, calls: list[tuple], ahead: int = 2):
             yield pending.popleft().result()
 
 
-class IndexLocked(RuntimeError):
+class IndexUnusable(RuntimeError):
+    """The index folder cannot be used as asked; the message says why in one line."""
+
+
+class IndexLocked(IndexUnusable):
     """Another process held the writer lock for longer than we were willing to wait."""
+
+
+class ForeignFolder(IndexUnusable):
+    """The folder holds files papercite did not write: it is never written to, let alone emptied."""
+
+
+class ReadOnlyIndex(IndexUnusable):
+    """The index folder (or its files) cannot be written: searches work, updates cannot."""
+
+
+class PrivateStorage(FileStorage):
+    """Whoosh's folder storage, with every file it makes owner-only: the index holds the titles,
+    paths and abstracts of a user's library."""
+
+    def create_file(self, name, *args, **kwargs):
+        file = super().create_file(name, *args, **kwargs)
+        os.chmod(self._fpath(name), 0o600)
+        return file
+
+    def lock(self, name):
+        os.close(os.open(self._fpath(name), os.O_WRONLY | os.O_CREAT, 0o600))
+        return super().lock(name)
+
+    def temp_storage(self, name=None):
+        storage = super().temp_storage(name)
+        os.chmod(storage.folder, 0o700)
+        return storage
+
+
+def own_layout(folder: Path) -> bool:
+    """Whether the folder holds only files papercite and Whoosh write (an index made before the
+    folder was marked): such a folder is papercite's, and is marked rather than refused."""
+    with os.scandir(folder) as entries:
+        return all(entry.name == OWN_FOLDER if entry.is_dir() else bool(OWN_FILE.fullmatch(entry.name))
+                   for entry in entries)
+
+
+def make_private(folder: Path) -> None:
+    """Take group and other access off the folder and its files (an index made before it was
+    owner-only); never adds a permission (a folder made read-only stays read-only)."""
+    for path in (folder, *folder.iterdir()):
+        try:
+            mode = path.stat().st_mode
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
+        except OSError:  # not the owner, or a read-only file system: nothing to take away then
+            pass
+
+
+def write_private(path: Path, text: str) -> None:
+    path.unlink(missing_ok=True)  # a file left with other permissions keeps them on O_CREAT
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def writable(folder: Path) -> bool:
+    """Whether an update can write here: the folder, and the lock files a writer opens."""
+    return os.access(folder, os.W_OK | os.X_OK) and all(
+        os.access(folder / name, os.W_OK) for name in ("write.lock", f"{INDEX_NAME}_WRITELOCK")
+        if (folder / name).exists())
 
 
 def fingerprint(path: Path) -> tuple[int, int]:
@@ -234,6 +311,7 @@ def unread_problem(source: str, err: OSError, kept: SourceRecord | None) -> Prob
     return Problem(source=source, line=0, message=f"cannot read: {reason}", code="unreadable")
 
 
+T = TypeVar("T")
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, source)
 
 
@@ -243,6 +321,7 @@ class PaperStore:
     def __init__(self, index_dir: Path | None = None):
         self.dir = Path(index_dir) if index_dir else default_index_dir()
         self.notices: list[str] = []  # things the user should hear about (rebuilds)
+        self.read_only = False  # the folder cannot be written: searched as it is, never updated
         self._write_lock = threading.Lock()
         self._searcher = None
         self._replaced = None  # the searcher before the last change (see searcher())
@@ -258,10 +337,29 @@ class PaperStore:
 
     def _storage(self) -> FileStorage:
         # Without mmap Whoosh does not copy each segment into private memory (350 MB -> 32 MB at 100k).
-        return FileStorage(str(self.dir), supports_mmap=False)
+        return PrivateStorage(str(self.dir), supports_mmap=False, readonly=self.read_only)
+
+    def _claim(self) -> None:
+        """Make sure the folder is papercite's before anything is written or deleted in it: a new or
+        empty folder is marked, so is one holding an index of an earlier papercite (its own files
+        only); any other folder (a workspace, a typo'd path) is refused, untouched."""
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.read_only = not writable(self.dir)
+        marker = self.dir / MARKER
+        try:
+            if marker.read_text(encoding="utf-8", errors="replace") == MARKER_TEXT:
+                return
+        except OSError:
+            pass
+        if not own_layout(self.dir):
+            raise ForeignFolder(f"{self.dir} is not papercite's index folder (it holds files papercite did not "
+                                f"write, and no papercite {MARKER}); name an empty or new folder")
+        if not self.read_only:
+            make_private(self.dir)
+            write_private(marker, MARKER_TEXT)
 
     def _open_or_create(self):
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self._claim()
         storage = self._storage()
         problem = None
         try:
@@ -279,28 +377,47 @@ class PaperStore:
                     return ix
                 except CORRUPTION_ERRORS as err:
                     problem = f"is damaged ({type(err).__name__})"
+        if self.read_only:
+            raise ReadOnlyIndex(f"the index at {self.dir} {problem or 'is not there'}, and the folder is "
+                                "read-only: papercite cannot make it")
         if problem:
             self.notices.append(f"The index at {self.dir} {problem}; rebuilt it empty, re-indexing the libraries.")
         return self._create(storage)
 
     def _create(self, storage: FileStorage):
         with self._process_lock():
-            for child in self.dir.iterdir():
-                if child.name == "write.lock":
-                    continue
-                if child.is_dir():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
+            for child in self.dir.iterdir():  # papercite's own files only: never a folder, never a stranger
+                if OWN_FILE.fullmatch(child.name) and child.name not in KEPT and not child.is_dir():
                     child.unlink(missing_ok=True)
             ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
             self._write_catalogue(Catalogue(schema_version=SCHEMA_VERSION))
         return ix
 
-    def rebuild(self, reason: str) -> None:
-        """Throw the index away (it is only a cache) and start empty."""
+    def rebuild(self, reason: str) -> list[str]:
+        """Throw the index away (it is only a cache) and start empty; returns the sources it held,
+        for the caller to index again."""
+        sources = list(self.catalogue().sources)
         self.notices.append(f"The index at {self.dir} {reason}; rebuilt it empty, re-indexing the libraries.")
         self._close_searcher()
         self._ix = self._create(self._storage())
+        return sources
+
+    def read(self, function: Callable[..., T], *args) -> tuple[T, list[str] | None]:
+        """function(*args), a read of the index, surviving damaged files: a read that fails on them
+        is tried again on the index opened afresh (a searcher may outlive files a commit replaced);
+        failing again, the index is rebuilt (said in ``notices``) and the read answers from the empty
+        index. Returns its answer and, after a rebuild, the sources the index held (None without)."""
+        try:
+            return function(*args), None
+        except DAMAGE_ERRORS:
+            self._close_searcher()
+        try:
+            return function(*args), None
+        except DAMAGE_ERRORS as err:
+            if self.read_only:
+                raise
+            lost = self.rebuild(f"is damaged ({type(err).__name__}: {err})")
+        return function(*args), lost
 
     # --- catalogue ---------------------------------------------------------------------------
 
@@ -312,7 +429,7 @@ class PaperStore:
 
     def _write_catalogue(self, catalogue: Catalogue) -> None:
         tmp = self._catalogue_path.with_suffix(".tmp")
-        tmp.write_text(catalogue.model_dump_json(exclude_defaults=True))
+        write_private(tmp, catalogue.model_dump_json(exclude_defaults=True))
         os.replace(tmp, self._catalogue_path)
 
     def catalogue(self) -> Catalogue:
@@ -323,7 +440,9 @@ class PaperStore:
     @contextmanager
     def _process_lock(self) -> Iterator[None]:
         """The cross-process writer lock; waits (polling) up to LOCK_TIMEOUT for another writer."""
-        with self._write_lock, open(self.dir / "write.lock", "a+") as handle:
+        if self.read_only:
+            raise ReadOnlyIndex(f"the index at {self.dir} is read-only: papercite can search it but not update it")
+        with self._write_lock, open(os.open(self.dir / "write.lock", os.O_RDWR | os.O_CREAT, 0o600)) as handle:
             deadline = time.monotonic() + LOCK_TIMEOUT
             while True:
                 try:

@@ -14,6 +14,7 @@ import inspect
 import json
 import logging
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from papercite.index.model import ReadResult
-from papercite.index.store import IndexingStopped, IndexLocked, stop_children
+from papercite.index.store import IndexingStopped, IndexUnusable, stop_children
 from papercite.server.citations import syntax_for
 from papercite.server.citations.parsers import PARSERS
 from papercite.server.library import Library, Scope
@@ -156,6 +157,7 @@ class PaperciteServer(LanguageServer):
         self.closed_bibliographies: set[str] = set()  # URIs of unopened bibliographies with diagnostics published
         self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
         self.citing = CitingDocuments()  # the workspace's citing documents (search thread only)
+        self.temporary: tempfile.TemporaryDirectory | None = None  # the index when the one asked for is unusable
 
     def start_io(self, stdin=None, stdout=None) -> int:
         """pygls's start_io with papercite's framing, stdin read by the event loop where it can be
@@ -209,11 +211,17 @@ class PaperciteServer(LanguageServer):
         if self.library is None or (settings.index_dir != self.settings.index_dir and not self.index_dir_override):
             try:
                 self.library = Library(index_dir)
-            except (OSError, IndexLocked) as err:
-                self.tell(types.MessageType.Error, f"papercite cannot open its index at {index_dir}: {err}")
-                self.library = self.library or Library(None)
+            except (OSError, IndexUnusable) as err:  # not papercite's folder, read-only without an index...
+                reason = str(err) if isinstance(err, IndexUnusable) else f"cannot open its index at {index_dir}: {err}"
+                if self.library is None:
+                    self.library = Library(self.temporary_index())
+                    reason += "; using a temporary index for this session"
+                self.tell(types.MessageType.Error, f"papercite: {reason}")
             for notice in self.library.store.notices:
                 self.tell(types.MessageType.Info, notice)
+            if self.library.store.read_only:
+                self.tell(types.MessageType.Warning, f"papercite: the index at {self.library.store.dir} is read-only: "
+                          "searching what it holds; new or changed bibliographies are not indexed")
         self.settings = settings
         self.library.workspace_roots = self.workspace_roots()
         self.expand_libraries(where)
@@ -226,6 +234,13 @@ class PaperciteServer(LanguageServer):
         for error in self.library.set_libraries(self.settings.libraries, base):
             if where:
                 self.tell(types.MessageType.Warning, f"papercite setting 'libraries': {error} (from {where})")
+
+    def temporary_index(self) -> Path:
+        """A private index folder for this session, deleted when the server ends: where the server
+        works when the index folder asked for cannot be used (the folder itself is left alone)."""
+        if self.temporary is None:
+            self.temporary = tempfile.TemporaryDirectory(prefix="papercite-index-")
+        return Path(self.temporary.name)
 
     def workspace_roots(self) -> list[Path]:
         try:
@@ -303,6 +318,8 @@ class PaperciteServer(LanguageServer):
 
     def index_in_background(self, files: list[Path]) -> None:
         """Index what is stale among these files, on the indexing thread, with work-done progress."""
+        if self.library.store.read_only:  # said once, when the index was opened
+            return
         buffers = {d.path for d in self.documents.values() if d.syntax is None}  # indexed from the editor
         stale = [f for f in self.library.needs_indexing(list(dict.fromkeys(files))) if f not in buffers]
         self.index_again.update(f for f in stale if f in self.indexing)  # a run may have read it before a change
@@ -354,7 +371,26 @@ class PaperciteServer(LanguageServer):
         refresh_inlay_hints(self)
 
     async def on_search_thread(self, function, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.search_thread, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.search_thread, self.read_index, function, *args)
+
+    def read_index(self, function, *args):
+        """function(*args) on the search thread, over an index that may be damaged under the server
+        (see PaperStore.read): after a rebuild, the user is told and the lost sources are indexed again."""
+        store = self.library.store
+        answer, lost = store.read(function, *args)
+        if lost is not None:
+            self.loop_call(self.index_rebuilt, store.notices[-1], lost)
+        return answer
+
+    def index_rebuilt(self, notice: str, sources: list[str]) -> None:
+        from papercite.server.documents import reindex_buffer
+
+        self.tell(types.MessageType.Warning, f"papercite: {notice}")
+        self.index_changed()
+        self.index_in_background([Path(source) for source in sources])
+        for uri, state in list(self.documents.items()):
+            if state.syntax is None:  # an open bibliography is indexed from its buffer
+                reindex_buffer(self, uri)
 
 
 class Progress:

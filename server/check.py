@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,13 +94,34 @@ def _declares_bibliography(path: Path) -> bool:
 def check_project(project: Project, index_dir: Path | None) -> tuple[list[Problem], int]:
     """Every problem of the project's documents and bibliographies, each once, sorted by place;
     and how many bibliographies were checked (those named and those the documents use)."""
+    with ExitStack() as stack:
+        return _check_project(project, _library(index_dir, stack))
+
+
+def _library(index_dir: Path | None, stack: ExitStack):
+    """The library over the index; a read-only index (a CI cache restored read-only) is only a
+    cache, so the check goes on in a temporary index of its own, and says so."""
+    from papercite.index.store import IndexUnusable, ReadOnlyIndex
     from papercite.server.cli import CliError
     from papercite.server.library import Library
 
     try:
         library = Library(index_dir)
-    except (OSError, RuntimeError) as err:  # IndexLocked is a RuntimeError
+    except ReadOnlyIndex as err:  # read-only, and no usable index in it
+        reason = str(err)
+    except IndexUnusable as err:  # not papercite's folder, or locked
+        raise CliError(str(err)) from None
+    except OSError as err:
         raise CliError(f"cannot open the index at {index_dir or 'the default location'}: {err}") from None
+    else:
+        if not library.store.read_only:
+            return library
+        reason = f"the index at {library.store.dir} is read-only"
+    print(f"papercite: {reason}; checking with a temporary index", file=sys.stderr)
+    return Library(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="papercite-check-"))))
+
+
+def _check_project(project: Project, library) -> tuple[list[Problem], int]:
     problems = [Problem(source=str(p), line=0, message="neither a LaTeX/Markdown document nor a bibliography")
                 for p in project.others] + project.problems
     checked = []

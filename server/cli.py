@@ -22,12 +22,18 @@ class CliError(Exception):
     """A problem the user can fix: printed as one line."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _index_dir_option(default) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--index-dir", type=Path, metavar="DIR",
+    common.add_argument("--index-dir", type=Path, metavar="DIR", default=default,
                         help="where the index lives (default: the user cache dir, e.g. ~/.cache/papercite/index)")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="papercite", description="Cite papers as easily as completing a name.",
-                                     parents=[common])
+                                     parents=[_index_dir_option(None)])
+    # after the command too; absent there, it must not overwrite the one given before the command
+    common = _index_dir_option(argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[common], help="run the language server on stdio")
@@ -77,11 +83,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _store(args):
-    from papercite.index.store import IndexLocked, PaperStore
+    from papercite.index.store import IndexUnusable, PaperStore
 
     try:
         store = PaperStore(args.index_dir)
-    except (OSError, IndexLocked) as err:
+    except IndexUnusable as err:
+        raise CliError(str(err)) from None
+    except OSError as err:
         raise CliError(f"cannot open the index at {args.index_dir or 'the default location'}: {err}") from None
     for notice in store.notices:
         print(f"papercite: {notice}", file=sys.stderr)
@@ -114,7 +122,7 @@ def library_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
 def cmd_index(args) -> int:
     from tqdm import tqdm
 
-    from papercite.index.store import IndexLocked
+    from papercite.index.store import IndexUnusable
 
     files, unlisted = library_files(args.paths)
     store = _store(args)
@@ -125,7 +133,7 @@ def cmd_index(args) -> int:
 
         try:
             report = store.update(files, progress=progress, force=args.force)
-        except IndexLocked as err:
+        except IndexUnusable as err:  # locked by another writer, or read-only
             raise CliError(str(err)) from None
     report.problems[:0] = unlisted
     for problem in report.problems:
@@ -142,7 +150,10 @@ def cmd_search(args) -> int:
     from papercite.index.search import PaperSearch
 
     store = _store(args)
-    hits = PaperSearch(store).search(" ".join(args.query), limit=args.limit)
+    told = len(store.notices)
+    hits, _ = store.read(PaperSearch(store).search, " ".join(args.query), args.limit)
+    for notice in store.notices[told:]:  # damage found by the search itself
+        print(f"papercite: {notice}", file=sys.stderr)
     for hit in hits:
         if args.json:
             print(json.dumps({"key": hit.key, "title": hit.title, "authors": hit.surnames, "year": hit.year,

@@ -158,7 +158,7 @@ def publish_diagnostics(ls: PaperciteServer, uri: str) -> None:
             ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
                 uri=uri, version=version, diagnostics=future.result()))
 
-    ls.search_thread.submit(check).add_done_callback(
+    ls.search_thread.submit(ls.read_index, check).add_done_callback(
         lambda future: ls.loop_call(publish, future))
 
 
@@ -239,7 +239,7 @@ def publish_closed_bibliographies(ls: PaperciteServer) -> None:
                 ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
         ls.closed_bibliographies = {uri for uri, diagnostics in found.items() if diagnostics} - set(ls.documents)
 
-    ls.search_thread.submit(check).add_done_callback(lambda future: ls.loop_call(publish, future))
+    ls.search_thread.submit(ls.read_index, check).add_done_callback(lambda future: ls.loop_call(publish, future))
 
 
 SEVERITIES = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,

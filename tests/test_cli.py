@@ -78,6 +78,65 @@ def test_an_unwritable_index_dir_is_one_line(tmp_path: Path):
     assert done.stderr.startswith("papercite: error: cannot open the index") and "Traceback" not in done.stderr
 
 
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_index_dir_before_the_command_is_used(tmp_path: Path):
+    """`papercite --index-dir D index x.bib`, the form the usage line shows, not the default index."""
+    index, home = tmp_path / "before", tmp_path / "home"
+    done = papercite("--index-dir", str(index), "index", str(SAMPLE / "library.bib"), env_home=home)
+    assert done.returncode == 0, done.stderr
+    assert (index / "catalogue.json").is_file() and not (home / "papercite").exists()
+    assert papercite("--index-dir", str(index), "search", "lora", env_home=home).stdout.startswith("hu2022lora")
+    after = papercite("--index-dir", str(tmp_path / "other"), "search", "lora", "--index-dir", str(index))
+    assert after.stdout.startswith("hu2022lora")  # given twice, the one after the command wins
+
+
+@pytest.mark.parametrize("command", [["index", "library.bib"], ["search", "lora"], ["check", "draft.tex"]])
+def test_a_folder_that_is_not_papercites_is_refused_untouched(tmp_path: Path, command: list[str]):
+    """The workspace (or any folder with other files) named as the index dir is never emptied."""
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    before = files_of(project)
+    done = papercite(*command, "--index-dir", ".", cwd=project)
+    assert done.returncode == 2
+    assert done.stderr.startswith("papercite: error: . is not papercite's index folder"), done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert files_of(project) == before
+
+
+@pytest.mark.parametrize("read_only", ["folder and files", "files"])
+def test_a_read_only_index_is_searched_never_written(unprivileged, read_only: str):
+    """A CI job restoring a cached index read-only: `index` says so in one line, `search` answers
+    from it, `check` checks in a temporary index of its own and says so; nothing in it changes."""
+    prefix, home = unprivileged
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*prefix, sys.executable, "-m", "papercite.server.cli", *args, "--index-dir", str(index)],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    index = home / "index"
+    assert run("index", str(SAMPLE / "library.bib")).returncode == 0
+    for path in index.iterdir():
+        path.chmod(0o400)
+    if read_only == "folder and files":
+        index.chmod(0o500)
+    before = files_of(index)
+    done = run("index", str(SAMPLE / "references.json"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"papercite: error: the index at {index} is read-only: "
+                                        "papercite can search it but not update it"]
+    found = run("search", "lora")
+    assert found.returncode == 0 and found.stdout.startswith("hu2022lora"), found.stderr
+    checked = run("check", str(SAMPLE / "draft.tex"))
+    assert checked.returncode == 1, checked.stderr
+    assert "undefined citation key 'smith2099imaginary'" in checked.stdout
+    assert f"papercite: the index at {index} is read-only; checking with a temporary index" in checked.stderr
+    assert "Traceback" not in done.stderr + found.stderr + checked.stderr
+    assert files_of(index) == before
+
+
 def test_demo_shows_ranked_papers(tmp_path: Path):
     done = papercite("demo", env_home=tmp_path)
     assert done.returncode == 0, done.stderr

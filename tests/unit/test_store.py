@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from papercite.index.search import PaperSearch
-from papercite.index.store import SCHEMA_VERSION, PaperStore
+from papercite.index.store import MARKER, SCHEMA_VERSION, ForeignFolder, PaperStore
 
 ENTRY = "@article{{{key},\n  title = {{{title}}},\n  author = {{Doe, Jane}},\n  year = {{2020}}\n}}\n"
 
@@ -124,6 +124,93 @@ def test_index_from_another_version_is_rebuilt(tmp_path: Path):
     reopened = PaperStore(tmp_path / "index")
     assert any("another papercite version" in n for n in reopened.notices)
     assert reopened.update([a]).papers == 1
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("foreign", [
+    {"notes.txt": "my notes", "src/main.tex": "\\documentclass{article}"},  # a workspace named as the index dir
+    {"catalogue.json": "{}", "thesis.tex": "x"},  # one name papercite writes is not enough
+    {"CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n# made by cargo\n", "debug/x": "y"},
+])
+def test_a_folder_papercite_did_not_make_is_refused_untouched(tmp_path: Path, foreign: dict[str, str]):
+    folder = tmp_path / "workspace"
+    for name, text in foreign.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    before = files_of(folder)
+    with pytest.raises(ForeignFolder, match="not papercite's index folder"):
+        PaperStore(folder)
+    assert files_of(folder) == before
+
+
+def test_a_rebuild_deletes_only_papercite_files(tmp_path: Path):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    index = tmp_path / "index"
+    PaperStore(index).update([a])
+    (index / "mine.txt").write_text("the user's")
+    (index / "kept").mkdir()
+    (index / "kept" / "papers_x.seg").write_text("in a folder: never papercite's to delete")
+    segment = next(index.glob("*.seg"))
+    segment.write_bytes(segment.read_bytes()[:100])
+    reopened = PaperStore(index)
+    assert any("damaged" in n for n in reopened.notices)
+    assert (index / "mine.txt").read_text() == "the user's"
+    assert (index / "kept" / "papers_x.seg").is_file()
+    assert not segment.exists()
+    assert reopened.update([a]).papers == 1 and keys(reopened) == {"alpha"}
+
+
+def test_an_index_of_an_earlier_version_is_adopted_and_made_private(tmp_path: Path):
+    """An index written before papercite marked its folder (its own files only, readable by all)
+    is papercite's: kept, marked, and taken out of other users' reach."""
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    index = tmp_path / "index"
+    PaperStore(index).update([a])
+    (index / MARKER).unlink()
+    for path in (index, *index.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    adopted = PaperStore(index)
+    assert not adopted.notices and keys(adopted) == {"alpha"}
+    assert "papercite" in (index / MARKER).read_text()
+    assert {oct(p.stat().st_mode & 0o777) for p in index.iterdir()} == {oct(0o600)}
+    assert index.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_empty_folder_is_taken(tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    store = PaperStore(tmp_path / "empty")
+    assert store.update([bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))]).papers == 1
+    assert (tmp_path / "empty" / MARKER).is_file()
+
+
+def test_the_index_folder_and_its_files_are_owner_only(tmp_path: Path):
+    umask = os.umask(0o022)  # a usual umask: what papercite makes must not depend on it
+    try:
+        store = PaperStore(tmp_path / "cache" / "index")
+        store.update([bib(tmp_path / "a.bib", *[(f"k{i}", f"Paper {i}") for i in range(50)])])
+        store.update_text(str(tmp_path / "b.bib"), ENTRY.format(key="b", title="Buffer"))
+    finally:
+        os.umask(umask)
+    assert store.dir.stat().st_mode & 0o777 == 0o700
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in store.dir.iterdir()}
+    assert modes and set(modes.values()) == {oct(0o600)}, modes
+
+
+def test_segments_damaged_under_an_open_store_are_rebuilt_by_the_read(tmp_path: Path, store: PaperStore):
+    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+    store.update([a])
+    search = PaperSearch(store)
+    assert [h.key for h in search.search("alpha")] == ["alpha"]
+    for segment in store.dir.glob("*.seg"):
+        segment.write_bytes(segment.read_bytes()[:200])
+    hits, lost = store.read(lambda: [h.key for h in search.search("alpha paper")] + [p.key for p in store.papers_for_key("alpha")])
+    assert hits == [] and lost == [str(a.resolve())]
+    assert any("damaged" in n for n in store.notices)
+    store.update([Path(s) for s in lost])
+    assert store.read(lambda: [h.key for h in search.search("alpha")]) == (["alpha"], None)
 
 
 WRITER = """
