@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +41,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.formats import Existence
+from whoosh.reading import ReaderClosed
 from whoosh.system import pack_uint
 
 from papercite.index import readers
@@ -74,6 +76,23 @@ DAMAGE_ERRORS = (EOFError, FileNotFoundError, pickle.UnpicklingError, struct.err
 # Opening reads the table of contents, a pickle of another version's classes: anything it raises
 # means this index cannot be used, and it is rebuilt (it is only a cache of the library files).
 CORRUPTION_ERRORS = (*DAMAGE_ERRORS, OSError, KeyError, ValueError, IndexError, TypeError, AttributeError)
+WHOOSH_CODE = Path(whoosh_index.__file__).parent
+
+
+def is_damage(err: BaseException) -> bool:
+    """Whether a read failed on the index files rather than on a bug of papercite's: one of the
+    errors damaged files raise, or any of CORRUPTION_ERRORS raised inside Whoosh's reading code
+    (random bytes in a segment make it seek to a negative offset, say)."""
+    if isinstance(err, (*DAMAGE_ERRORS, ReaderClosed)):
+        return True
+    frames = traceback.extract_tb(err.__traceback__)
+    return isinstance(err, CORRUPTION_ERRORS) and bool(frames) and Path(frames[-1].filename).is_relative_to(WHOOSH_CODE)
+
+
+def closed_under(err: BaseException) -> bool:
+    """Whether a read failed on a searcher closed while its caller still walked it (hits kept from
+    before the index was reopened): the caller's loss, not damage."""
+    return isinstance(err, ReaderClosed) or (isinstance(err, ValueError) and "closed file" in str(err))
 
 
 def default_index_dir() -> Path:
@@ -322,6 +341,7 @@ class PaperStore:
         self.dir = Path(index_dir) if index_dir else default_index_dir()
         self.notices: list[str] = []  # things the user should hear about (rebuilds)
         self.read_only = False  # the folder cannot be written: searched as it is, never updated
+        self.lost: list[str] | None = None  # sources a rebuild threw away, until the caller takes them
         self._write_lock = threading.Lock()
         self._searcher = None
         self._replaced = None  # the searcher before the last change (see searcher())
@@ -393,31 +413,32 @@ class PaperStore:
             self._write_catalogue(Catalogue(schema_version=SCHEMA_VERSION))
         return ix
 
-    def rebuild(self, reason: str) -> list[str]:
-        """Throw the index away (it is only a cache) and start empty; returns the sources it held,
-        for the caller to index again."""
-        sources = list(self.catalogue().sources)
+    def rebuild(self, reason: str) -> None:
+        """Throw the index away (it is only a cache) and start empty; the sources it held wait in
+        ``lost`` for the caller to index again."""
+        self.lost = [*(self.lost or ()), *self.catalogue().sources]
         self.notices.append(f"The index at {self.dir} {reason}; rebuilt it empty, re-indexing the libraries.")
         self._close_searcher()
         self._ix = self._create(self._storage())
-        return sources
 
-    def read(self, function: Callable[..., T], *args) -> tuple[T, list[str] | None]:
+    def read(self, function: Callable[..., T], *args) -> T:
         """function(*args), a read of the index, surviving damaged files: a read that fails on them
         is tried again on the index opened afresh (a searcher may outlive files a commit replaced);
-        failing again, the index is rebuilt (said in ``notices``) and the read answers from the empty
-        index. Returns its answer and, after a rebuild, the sources the index held (None without)."""
+        failing again on the files, not on a searcher closed under the caller, the index is rebuilt
+        (said in ``notices``, its sources in ``lost``) and the read answers from the empty index."""
         try:
-            return function(*args), None
-        except DAMAGE_ERRORS:
+            return function(*args)
+        except Exception as err:
+            if not is_damage(err):
+                raise
             self._close_searcher()
         try:
-            return function(*args), None
-        except DAMAGE_ERRORS as err:
-            if self.read_only:
+            return function(*args)
+        except Exception as err:
+            if not is_damage(err) or closed_under(err) or self.read_only:
                 raise
-            lost = self.rebuild(f"is damaged ({type(err).__name__}: {err})")
-        return function(*args), lost
+            self.rebuild(f"is damaged ({type(err).__name__}: {err})")
+        return function(*args)
 
     # --- catalogue ---------------------------------------------------------------------------
 

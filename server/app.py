@@ -377,10 +377,12 @@ class PaperciteServer(LanguageServer):
         """function(*args) on the search thread, over an index that may be damaged under the server
         (see PaperStore.read): after a rebuild, the user is told and the lost sources are indexed again."""
         store = self.library.store
-        answer, lost = store.read(function, *args)
-        if lost is not None:
-            self.loop_call(self.index_rebuilt, store.notices[-1], lost)
-        return answer
+        try:
+            return store.read(function, *args)
+        finally:
+            if store.lost is not None:  # rebuilt, whether the read then answered or not
+                lost, store.lost = store.lost, None
+                self.loop_call(self.index_rebuilt, store.notices[-1], lost)
 
     def index_rebuilt(self, notice: str, sources: list[str]) -> None:
         from papercite.server.documents import reindex_buffer

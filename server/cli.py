@@ -151,7 +151,7 @@ def cmd_search(args) -> int:
 
     store = _store(args)
     told = len(store.notices)
-    hits, _ = store.read(PaperSearch(store).search, " ".join(args.query), args.limit)
+    hits = store.read(PaperSearch(store).search, " ".join(args.query), args.limit)
     for notice in store.notices[told:]:  # damage found by the search itself
         print(f"papercite: {notice}", file=sys.stderr)
     for hit in hits:

@@ -206,11 +206,23 @@ def test_segments_damaged_under_an_open_store_are_rebuilt_by_the_read(tmp_path: 
     assert [h.key for h in search.search("alpha")] == ["alpha"]
     for segment in store.dir.glob("*.seg"):
         segment.write_bytes(segment.read_bytes()[:200])
-    hits, lost = store.read(lambda: [h.key for h in search.search("alpha paper")] + [p.key for p in store.papers_for_key("alpha")])
-    assert hits == [] and lost == [str(a.resolve())]
+    found = store.read(lambda: [h.key for h in search.search("alpha paper")] + [p.key for p in store.papers_for_key("alpha")])
+    assert found == [] and store.lost == [str(a.resolve())]
     assert any("damaged" in n for n in store.notices)
-    store.update([Path(s) for s in lost])
-    assert store.read(lambda: [h.key for h in search.search("alpha")]) == (["alpha"], None)
+    store.update([Path(s) for s in store.lost])
+    assert store.read(lambda: [h.key for h in search.search("alpha")]) == ["alpha"]
+
+
+def test_a_bug_in_a_read_is_no_damage(store: PaperStore, tmp_path: Path):
+    store.update([bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))])
+
+    def buggy():
+        store.papers_for_key("alpha")
+        return {}["missing"]  # papercite's own KeyError, not Whoosh's
+
+    with pytest.raises(KeyError):
+        store.read(buggy)
+    assert store.lost is None and not store.notices and keys(store) == {"alpha"}
 
 
 WRITER = """
