@@ -38,7 +38,15 @@ from papercite.server.citations.parsers import PARSERS
 from papercite.server.library import Library, Scope
 from papercite.server.positions import Lines
 from papercite.server.settings import SECTION, Settings, parse_settings
-from papercite.server.stdio import Frames, LoopReader, ThreadReader, Unframeable, loop_can_read, serve_frames
+from papercite.server.stdio import (
+    Frames,
+    LoopReader,
+    ThreadReader,
+    Unframeable,
+    loop_can_read,
+    serve_frames,
+    watch_process,
+)
 from papercite.server.workspace import CitingDocuments
 
 VERSION = "0.1.0"
@@ -158,6 +166,8 @@ class PaperciteServer(LanguageServer):
         self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
         self.citing = CitingDocuments()  # the workspace's citing documents (search thread only)
         self.temporary: tempfile.TemporaryDirectory | None = None  # the index when the one asked for is unusable
+        self.client_process: int | None = None  # the editor's process id given on the command line
+        self.watched_processes: set[int] = set()
 
     def start_io(self, stdin=None, stdout=None) -> int:
         """pygls's start_io with papercite's framing, stdin read by the event loop where it can be
@@ -167,18 +177,41 @@ class PaperciteServer(LanguageServer):
         frames = Frames(reader.read, self.decode, self.warn)
         self._stop_event = threading.Event()  # pygls's shutdown() sets it; the message loop checks it
         self.protocol.set_writer(StdoutWriter(stdout))
+
+        async def serve() -> None:
+            self.event_loop = asyncio.get_running_loop()
+            if self.client_process is not None:
+                self.watch_client(self.client_process)
+            await serve_frames(self._stop_event, frames, self.protocol, log, self.report_server_error)
+
         try:
-            asyncio.run(serve_frames(self._stop_event, frames, self.protocol, log, self.report_server_error))
+            asyncio.run(serve())
         except Unframeable as err:
             log.error("error: %s: exiting", err)
             return 1
         except BrokenPipeError:
             log.error("the client has gone: shutting down")
-        except (KeyboardInterrupt, SystemExit):  # `exit` ends the process with SystemExit, as in pygls
+        except KeyboardInterrupt:
             pass
+        except SystemExit as end:  # `exit` (0 after shutdown, else 1, as in pygls) or the editor gone
+            return end.code if isinstance(end.code, int) else 0
         finally:
             self.shutdown()
         return 0
+
+    def watch_client(self, pid: int) -> None:
+        """End the server once the editor's process pid has gone (LSP: the processId of initialize,
+        or `--clientProcessId`), as after an `exit` without `shutdown`."""
+        if pid in self.watched_processes or self.event_loop is None:
+            return
+        self.watched_processes.add(pid)
+
+        def gone() -> None:
+            log.error("the editor (process %d) has gone: exiting", pid)
+            raise SystemExit(1)
+
+        if not watch_process(pid, lambda: self.loop_call(gone)):
+            log.warning("the editor's process %d is not visible from here (another container?): not watched", pid)
 
     def decode(self, body: bytes):
         """A message's body as pygls reads it."""
@@ -446,6 +479,8 @@ def create_server(index_dir: Path | None = None) -> PaperciteServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
         ls.event_loop = asyncio.get_running_loop()
+        if params.process_id is not None:
+            ls.watch_client(params.process_id)
         ls.apply_settings(params.initialization_options, "initializationOptions")
 
     @server.feature(types.INITIALIZED)
@@ -503,9 +538,10 @@ async def fetch_configuration(ls: PaperciteServer) -> None:
         ls.apply_settings(answer[0], "workspace/configuration")
 
 
-def run(tcp: str | None = None, index_dir: Path | None = None) -> int:
+def run(tcp: str | None = None, index_dir: Path | None = None, client_process: int | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="papercite: %(message)s")
     server = create_server(index_dir)
+    server.client_process = client_process
     # What start-up made (~80k modules, functions and classes) lives as long as the process: out
     # of the collector's sight, a full collection pauses a request 15-35 ms instead of 35-80 ms.
     gc.freeze()

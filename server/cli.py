@@ -37,7 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[common], help="run the language server on stdio")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
+    transport = serve.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (the default)")
+    transport.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
+    serve.add_argument("--clientProcessId", "--client-process-id", dest="client_process", type=int, metavar="PID",
+                       help="exit when this process (the editor) has gone")
 
     index = commands.add_parser("index", parents=[common], help="index library files or folders")
     index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -169,7 +173,7 @@ def cmd_search(args) -> int:
 def cmd_serve(args) -> int:
     from papercite.server.app import run
 
-    return run(tcp=args.tcp, index_dir=args.index_dir)
+    return run(tcp=args.tcp, index_dir=args.index_dir, client_process=args.client_process)
 
 
 def cmd_check(args) -> int:

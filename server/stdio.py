@@ -28,6 +28,7 @@ import os
 import re
 import stat
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, BinaryIO
@@ -264,3 +265,34 @@ async def serve_frames(stop_event: threading.Event, frames: Frames, protocol, lo
         except Exception as exc:
             logger.exception("Unable to handle message")
             error_handler(exc, JsonRpcException)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process pid exists (a process of another user's counts: it is there)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:  # an id no process can have
+        return False
+    return True
+
+
+def watch_process(pid: int, gone: Callable[[], None], every: float = 2.0) -> bool:
+    """Call gone() once process pid has ended, checking every `every` seconds on a daemon thread.
+    An editor that dies without closing the server's stdin (the pipe held open by another
+    process it started) would otherwise leave the server running for ever. A process that is not
+    there from the start is not watched (False): an editor outside the server's container sends
+    an id from another process namespace, and the server must not end at once for that."""
+    if not process_alive(pid):
+        return False
+
+    def watch() -> None:
+        while process_alive(pid):
+            time.sleep(every)
+        gone()
+
+    threading.Thread(target=watch, name=f"papercite-watch-{pid}", daemon=True).start()
+    return True

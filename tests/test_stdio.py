@@ -67,8 +67,8 @@ def read_message(stream) -> dict:
             return message
 
 
-def serve(stdin) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "papercite.server.cli", "serve"], stdin=stdin,
+def serve(stdin, *flags: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "papercite.server.cli", "serve", *flags], stdin=stdin,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -118,6 +118,64 @@ def test_the_client_going_away_ends_the_server(tmp_path: Path):
     server.stdin.write(session(tmp_path)[0] + b"Content-Length: 100\r\n\r\n{\"jsonrpc\"")  # cut mid-message
     output, _ = finish(server)
     assert 1 in responses(output)
+
+
+@pytest.mark.parametrize("flags", [["--stdio"], ["--stdio", f"--clientProcessId={os.getpid()}"],
+                                   ["--clientProcessId", str(os.getpid()), "--stdio"]])
+def test_the_flags_language_clients_pass(tmp_path: Path, flags: list[str]):
+    """vscode-languageclient appends --stdio to the command (and --clientProcessId for some
+    transports): a whole session is served, not refused as unknown arguments."""
+    server = serve(subprocess.PIPE, *flags)
+    server.stdin.write(b"".join(session(tmp_path)))
+    output, errors = finish(server)
+    assert server.returncode == 0, errors.decode()
+    assert responses(output)[3] == {"jsonrpc": "2.0", "id": 3, "result": None}
+
+
+@pytest.mark.parametrize("told", ["command line", "initialize"])
+def test_the_editor_gone_ends_the_server(tmp_path: Path, told: str):
+    """The editor's process ends while the server's stdin stays open (held by another of its
+    processes): the server notices and exits with status 1, as after an exit without shutdown."""
+    editor = subprocess.Popen(["sleep", "600"])
+    initialize = json.loads(session(tmp_path)[0].partition(b"\r\n\r\n")[2])
+    flags = []
+    if told == "command line":
+        flags = [f"--clientProcessId={editor.pid}"]
+    else:
+        initialize["params"]["processId"] = editor.pid
+    server = serve(subprocess.PIPE, "--stdio", *flags)
+    try:
+        server.stdin.write(frame(initialize))
+        server.stdin.flush()
+        assert read_message(server.stdout)["id"] == 1
+        time.sleep(0.5)
+        assert server.poll() is None  # the editor is there: the server stays
+        editor.kill()
+        editor.wait()  # reaped: a zombie still counts as a process
+        assert server.wait(timeout=20) == 1
+        assert "has gone" in server.stderr.read().decode()
+    finally:
+        editor.kill()
+        server.kill()
+        server.wait()
+
+
+def test_an_editor_process_never_seen_is_not_watched(tmp_path: Path):
+    """A process id that names no process here (an editor outside the server's container): the
+    server says so and serves, it does not end at once."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    server = serve(subprocess.PIPE, f"--clientProcessId={dead.pid}")
+    initialize, initialized, hover, shutdown, exit_ = session(tmp_path)
+    server.stdin.write(initialize)
+    server.stdin.flush()
+    assert read_message(server.stdout)["id"] == 1
+    time.sleep(3)  # more than one check of the watcher
+    server.stdin.write(initialized + hover + shutdown + exit_)
+    output, errors = finish(server)
+    assert server.returncode == 0, errors.decode()
+    assert responses(output)[3] == {"jsonrpc": "2.0", "id": 3, "result": None}
+    assert f"process {dead.pid} is not visible" in errors.decode()
 
 
 def test_which_streams_the_loop_reads(tmp_path: Path):
