@@ -23,7 +23,7 @@ const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
   return resolve.call(this, request === 'vscode' ? require.resolve('./vscode-stub.js') : request, ...rest);
 };
-const extension = require('./extension/out/extension.js');
+const extension = require("./extension/" + require("./extension/package.json").main);
 console.log(JSON.stringify(Object.keys(extension)));"""
 
 
