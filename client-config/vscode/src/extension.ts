@@ -32,6 +32,7 @@ let settingNames: string[] = [];
 let output: vscode.OutputChannel;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const activated = Date.now();
   output = vscode.window.createOutputChannel('papercite');
   settingNames = serverSettingNames(context.extension.packageJSON, SECTION);
   context.subscriptions.push(
@@ -47,7 +48,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
-  await start();
+  if (await start()) {
+    output.appendLine(`papercite: the server answered initialize ${Date.now() - activated} ms after activation`);
+  }
 }
 
 export async function deactivate(): Promise<void> {
@@ -105,10 +108,11 @@ async function locateServer(): Promise<ServerCommand | undefined> {
   return undefined;
 }
 
-async function start(): Promise<void> {
+/** Start the server; whether it answered initialize. */
+async function start(): Promise<boolean> {
   server = await locateServer();
   if (!server) {
-    return;
+    return false;
   }
   const serverOptions: ServerOptions = {
     command: server.command,
@@ -138,8 +142,10 @@ async function start(): Promise<void> {
   client = new LanguageClient(SECTION, 'papercite', serverOptions, clientOptions);
   try {
     await client.start();
+    return true;
   } catch (error) {
     void vscode.window.showErrorMessage(`papercite: the server did not start: ${error}`);
+    return false;
   }
 }
 
