@@ -346,6 +346,7 @@ class PaperStore:
         self._searcher = None
         self._replaced = None  # the searcher before the last change (see searcher())
         self._searcher_lock = threading.Lock()
+        self._searcher_files: dict[str, tuple[int, int, int]] = {}  # name -> inode, size, mtime when opened
         self._blobs = None
         self._ix = self._open_or_create()
 
@@ -426,6 +427,9 @@ class PaperStore:
         is tried again on the index opened afresh (a searcher may outlive files a commit replaced);
         failing again on the files, not on a searcher closed under the caller, the index is rebuilt
         (said in ``notices``, its sources in ``lost``) and the read answers from the empty index."""
+        if (changed := self._changed_file()) and not self.read_only:
+            self.rebuild(f"is damaged ({changed} was changed after papercite wrote it)")
+            return function(*args)
         try:
             return function(*args)
         except Exception as err:
@@ -605,7 +609,40 @@ class PaperStore:
             if self._searcher is None:
                 self._ix = self._storage().open_index(INDEX_NAME)
                 self._searcher = self._ix.searcher()
+                self._searcher_files = self._file_signatures()
             return self._searcher
+
+    def _file_signatures(self) -> dict[str, tuple[int, int, int]]:
+        """The open generation's files (its table of contents and segments) as they are now."""
+        ids = tuple(f"{segment.segment_id()}." for segment in self._ix._segments())
+        names = [f"_{INDEX_NAME}_{self._ix.latest_generation()}.toc",
+                 *(name for name in os.listdir(self.dir) if name.startswith(ids))]
+        signatures = {}
+        for name in names:
+            try:
+                info = os.stat(self.dir / name)
+            except OSError:
+                continue
+            signatures[name] = (info.st_ino, info.st_size, info.st_mtime_ns)
+        return signatures
+
+    def _changed_file(self) -> str | None:
+        """A file of the open searcher's generation that changed since it was opened, while that
+        generation is still the latest. Whoosh never rewrites a file of a generation, so that is
+        damage (a zeroed or overwritten segment reads as no matches, without an error); a file
+        gone with a newer generation committed is a merge, not damage."""
+        with self._searcher_lock:
+            if self._searcher is None:
+                return None
+            for name, signature in self._searcher_files.items():
+                try:
+                    info = os.stat(self.dir / name)
+                    now = (info.st_ino, info.st_size, info.st_mtime_ns)
+                except OSError:
+                    now = None
+                if now != signature:
+                    return None if not self._searcher.up_to_date() else name
+        return None
 
     def _close_searcher(self) -> None:
         with self._searcher_lock:

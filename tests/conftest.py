@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CORPORA = Path(os.environ.get("PAPERCITE_CORPORA", REPO.parent / "shared" / "corpora"))
+CORPORA = Path(os.environ.get("PAPERCITE_CORPORA", REPO.parent / "shared" / "corpora")).resolve()  # as papercite prints it
 
 
 @pytest.fixture(scope="session")

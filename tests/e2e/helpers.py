@@ -58,6 +58,18 @@ async def until(ask: Callable[[], Awaitable[T]], done: Callable[[T], bool], what
         await asyncio.sleep(pause)
 
 
+async def indexing_idle(client: LanguageClient, quiet: float = 0.5) -> None:
+    """Wait until every indexing the server has begun ($/progress) has ended, and no new one
+    begins for `quiet` seconds."""
+
+    async def running():
+        await asyncio.sleep(quiet)
+        return [token for token, reports in client.progress_reports.items()
+                if not (reports and isinstance(reports[-1], types.WorkDoneProgressEnd))]
+
+    await until(running, lambda tokens: not tokens, "the server's indexing to end")
+
+
 def keys(result: types.CompletionList | None) -> list[str]:
     return [item.text_edit.new_text for item in result.items] if result else []
 

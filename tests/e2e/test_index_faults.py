@@ -14,9 +14,9 @@ import pytest
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from .conftest import SAMPLE, SERVER, start_session
-from .helpers import complete, complete_until, keys, open_document, position_of, until, wait_for_message
+from .helpers import complete, complete_until, indexing_idle, keys, open_document, position_of, until, wait_for_message
 
-PROBE = "Fault probe: \\cite{attention is all}\n"
+PROBE = "Fault probe: \\cite{attention is all}\nAsked only after the damage: \\cite{all you need}\n"
 
 
 def probe(client: LanguageClient, workspace: Path, name: str = "probe.tex") -> tuple[str, int, int]:
@@ -39,9 +39,12 @@ async def test_segments_damaged_under_the_server_are_said_once_and_rebuilt(clien
                                                                            workspace: Path, damage: str):
     uri, line, column = probe(client, workspace)
     await complete_until(client, uri, line, column, "vaswani2017attention")
+    await indexing_idle(client)  # else a later commit may merge the damaged segments away
     for segment in (tmp_path / "index").glob("*.seg"):  # under the running server
         segment.write_bytes(DAMAGE[damage](segment.read_bytes()))
     answers = []
+    text = (workspace / "probe.tex").read_text(encoding="utf-8")
+    line, column = position_of(text, "\\cite{all you need")  # a query not asked yet: it must read the index
 
     async def ask():
         answers.append(keys(await complete(client, uri, line, column)))

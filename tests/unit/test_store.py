@@ -199,13 +199,21 @@ def test_the_index_folder_and_its_files_are_owner_only(tmp_path: Path):
     assert modes and set(modes.values()) == {oct(0o600)}, modes
 
 
-def test_segments_damaged_under_an_open_store_are_rebuilt_by_the_read(tmp_path: Path, store: PaperStore):
-    a = bib(tmp_path / "a.bib", ("alpha", "Alpha Paper"))
+DAMAGE = {
+    "truncated": lambda data: data[:200],
+    "zeroed": lambda data: data[:1000] + bytes(len(data) - 1000),  # read without an error: as no matches
+    "overwritten": lambda data: bytes(reversed(data)),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_segments_damaged_under_an_open_store_are_rebuilt_by_the_read(tmp_path: Path, store: PaperStore, damage):
+    a = bib(tmp_path / "a.bib", *[(f"k{i}", f"Paper {i}") for i in range(40)], ("alpha", "Alpha Paper"))
     store.update([a])
     search = PaperSearch(store)
     assert [h.key for h in search.search("alpha")] == ["alpha"]
     for segment in store.dir.glob("*.seg"):
-        segment.write_bytes(segment.read_bytes()[:200])
+        segment.write_bytes(DAMAGE[damage](segment.read_bytes()))
     found = store.read(lambda: [h.key for h in search.search("alpha paper")] + [p.key for p in store.papers_for_key("alpha")])
     assert found == [] and store.lost == [str(a.resolve())]
     assert any("damaged" in n for n in store.notices)
