@@ -8,6 +8,7 @@ have; abstracts are 5-10 seed sentences; authors follow a Zipf-like surname skew
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import sys
@@ -141,6 +142,24 @@ def write_bib(papers: list[SyntheticPaper], path: Path) -> Path:
         for paper in papers:
             out.write(to_bibtex(paper))
             out.write("\n")
+    return path
+
+
+def to_csl(paper: SyntheticPaper) -> dict:
+    """The paper as a CSL-JSON item, as Better BibTeX's CSL-JSON export writes one."""
+    item = {"id": paper.key, "type": "article-journal", "title": paper.title,
+            "author": [{"family": family, "given": given} for family, given in paper.authors],
+            "issued": {"date-parts": [[paper.year]]}, "container-title": paper.venue,
+            "abstract": paper.abstract, "DOI": paper.doi}
+    if paper.arxiv:
+        item["URL"] = f"https://arxiv.org/abs/{paper.arxiv}"
+    return item
+
+
+def write_csl_json(papers: list[SyntheticPaper], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        json.dump([to_csl(paper) for paper in papers], out, ensure_ascii=False, indent=1)
     return path
 
 
