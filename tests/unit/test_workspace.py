@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from papercite.index.model import Paper
-from papercite.server.citations import KeyRef
-from papercite.server.unused import unused_entries
-from papercite.server.workspace import Buffer, CitingDocuments, citing_files
+from papercite.server.documents.citations import KeyRef
+from papercite.server.lsp.unused import unused_entries
+from papercite.server.documents.workspace import Buffer, CitingDocuments, citing_files
 
 FILES = {
     "main.tex": "\\documentclass{article}\n\\begin{document}\n\\cite{a, b} and \\citep[p.~3]{a}\n\\end{document}\n",
@@ -117,7 +117,7 @@ def test_huge_files_and_limits(root: Path, monkeypatch):
     assert len(found) == 2 and truncated
     assert citing_files([root / "missing"]) == ({}, False)
     write(root, {"generated.tex": "\\cite{huge}\n" + "%" * 100})
-    monkeypatch.setattr("papercite.server.workspace.MAX_DOCUMENT_BYTES", 100)
+    monkeypatch.setattr("papercite.server.documents.workspace.MAX_DOCUMENT_BYTES", 100)
     found, truncated = citing_files([root])
     assert root / "generated.tex" not in found and root / "main.tex" in found and not truncated
 

@@ -7,14 +7,13 @@ import gc
 import json
 import time
 from itertools import islice
-from pathlib import Path
 
 from lsprotocol import types
 
-from papercite.index.model import Paper
-from papercite.server.app import EncodedJSON, PaperciteServer
-from papercite.server.entries import EntryCommands
-from papercite.server.render import completion_item
+from papercite.server.lsp.entries import EntryCommands
+from papercite.server.lsp.locations import location
+from papercite.server.lsp.render import completion_item
+from papercite.server.lsp.server import EncodedJSON, PaperciteServer
 
 TRIGGERS = ["{", ",", "@", ";"]
 PREPARE_CHUNK = 12  # rows made per turn on the search thread (~1 ms: what a keystroke may wait for)
@@ -151,11 +150,3 @@ class ItemCache:
             ls.window_log_message(types.LogMessageParams(
                 type=types.MessageType.Log,
                 message=f"papercite: {made:,} completion rows prepared ({what}) in {time.perf_counter() - started:.1f} s"))
-
-
-def location(paper: Paper) -> str | None:
-    """`refs.bib:123`: where an entry is defined, as people read it."""
-    if not paper.source:
-        return None
-    name = Path(paper.source).name
-    return f"{name}:{paper.span.start_line + 1}" if paper.span else name

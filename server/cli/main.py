@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from papercite.index.model import Problem
 
+from papercite.server.cli.errors import CliError
+
 EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A problem the user can fix: printed as one line."""
 
 
 def _index_dir_option(default) -> argparse.ArgumentParser:
@@ -104,7 +102,10 @@ def library_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
     """Files named, plus the bibliographies found in folders named; and a problem per folder that
     could not be listed. A missing path, or one named that is no library file, is an error."""
     from papercite.index.readers import library_problem
-    from papercite.server.bibliographies import unlisted_folders, workspace_bibliographies
+    from papercite.server.documents.bibliographies import (
+        unlisted_folders,
+        workspace_bibliographies,
+    )
 
     files: list[Path] = []
     problems: list[Problem] = []
@@ -171,28 +172,21 @@ def cmd_search(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from papercite.server.app import run
+    from papercite.server.lsp.serve import run  # pygls loads only for `serve`: index and search stay quick
 
     return run(tcp=args.tcp, index_dir=args.index_dir, client_process=args.client_process)
 
 
 def cmd_check(args) -> int:
-    from papercite.server.check import run_check
+    from papercite.server.cli.check import run_check
 
     return run_check(args.paths, index_dir=args.index_dir, as_json=args.json)
 
 
 def cmd_demo(args) -> int:
-    from papercite.server.demo import run_demo
+    from papercite.server.cli.demo import run_demo
 
     return run_demo(index_dir=args.index_dir)
 
 
 COMMANDS = {"serve": cmd_serve, "index": cmd_index, "search": cmd_search, "check": cmd_check, "demo": cmd_demo}
-
-if __name__ == "__main__":
-    # `python -m papercite.server.cli`: run the module as imported, not this __main__ copy, so that
-    # a CliError raised by another module (check.py) is the class main() catches
-    from papercite.server import cli
-
-    sys.exit(cli.main())

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from papercite.server.app import PaperciteServer
-from papercite.server.locations import Snapshot, Target, refresh_citing, target_at
-from papercite.server.positions import Lines
-from papercite.server.workspace import CitingDocument
+from papercite.server.lsp.locations import LineTables, Target, refresh_citing, target_at
+from papercite.server.lsp.server import PaperciteServer
 
 
 def register(server: PaperciteServer) -> None:
@@ -41,17 +39,3 @@ def citation_locations(ls: PaperciteServer, target: Target) -> list[types.Locati
     lines = LineTables(target.snap)
     return [types.Location(uri=document.uri, range=lines.of(document).range(ref.start, ref.end))
             for key in cited_keys_of(target) for document, ref in ls.citing.citations_of(key)]
-
-
-class LineTables:
-    """One line table per document for the request (a key may be cited many times in one)."""
-
-    def __init__(self, snap: Snapshot):
-        self.encoding = snap.encoding
-        self._tables: dict[str, Lines] = {}
-
-    def of(self, document: CitingDocument) -> Lines:
-        table = self._tables.get(document.uri)
-        if table is None:
-            table = self._tables[document.uri] = Lines(document.text, self.encoding)
-        return table

@@ -16,11 +16,15 @@ from pathlib import Path
 from lsprotocol import types
 
 from papercite.index.model import Paper
-from papercite.server.app import PARSERS, PaperciteServer
-from papercite.server.citations import window
-from papercite.server.entries import add_entry_edit, target_bibliography, workspace_edit
-from papercite.server.library import Scope
-from papercite.server.render import shorten
+from papercite.server.documents.citations import window
+from papercite.server.documents.library import Scope
+from papercite.server.lsp.entries import (
+    add_entry_edit,
+    target_bibliography,
+    workspace_edit,
+)
+from papercite.server.lsp.render import shorten
+from papercite.server.lsp.server import PARSERS, PaperciteServer
 
 UNDEFINED_KEY = "undefined-key"  # the diagnostic code documents.py gives undefined keys
 MAX_SELECTION = 1000  # characters: longer selections are no title or reference

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from papercite.server.app import PaperciteServer
-from papercite.server.locations import target_at
+from papercite.server.lsp.locations import target_at
+from papercite.server.lsp.server import PaperciteServer
 
 
 def register(server: PaperciteServer) -> None:

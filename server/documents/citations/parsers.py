@@ -3,6 +3,6 @@ modules import)."""
 
 from types import ModuleType
 
-from papercite.server.citations import latex, markdown
+from papercite.server.documents.citations import latex, markdown
 
 PARSERS: dict[str, ModuleType] = {"latex": latex, "markdown": markdown}

@@ -14,9 +14,9 @@ from collections.abc import Callable, Collection, Iterable
 from lsprotocol import types
 
 from papercite.index.model import Paper
-from papercite.server.app import PaperciteServer
-from papercite.server.locations import refresh_citing, snapshot
-from papercite.server.positions import Lines
+from papercite.server.documents.positions import Lines
+from papercite.server.lsp.locations import refresh_citing, snapshot
+from papercite.server.lsp.server import PaperciteServer
 
 
 def unused_entries(entries: Iterable[Paper], cited: Collection[str]) -> list[Paper]:
@@ -42,14 +42,3 @@ def unused_entry_check(ls: PaperciteServer, papers: list[Paper], lines: Lines) -
                 for paper in unused_entries(papers, ls.citing.cited_keys()) if paper.span is not None]
 
     return check
-
-
-def republish_unused_entries(ls: PaperciteServer) -> None:
-    """What documents cite may have changed (one was opened, saved or closed): the open
-    bibliographies' diagnostics again."""
-    from papercite.server.documents import publish_diagnostics
-
-    if ls.settings.diagnostics.unused_entries:
-        for uri, state in list(ls.documents.items()):
-            if state.syntax is None:
-                publish_diagnostics(ls, uri)

@@ -1,15 +1,14 @@
-"""The language server: lifecycle, settings, and the work that keeps the index current.
+"""The core of the language server: lifecycle state, settings, and the work that keeps the index current.
 
-Feature handlers live in their own modules (documents, completion, hover) and register
-themselves on the server made here. All index reads run on one search thread (Whoosh searchers
-are not documented as thread-safe, and one thread means a cancelled request still queued is
-simply dropped); index writes run on one indexing thread, big ones in a child process.
+It imports no feature: the modules serve lists register their handlers on the server made here
+and subscribe to its events (see events). All index reads run on one search thread (Whoosh
+searchers are not documented as thread-safe, and one thread means a cancelled request still
+queued is simply dropped); index writes run on one indexing thread, big ones in a child process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import inspect
 import json
 import logging
@@ -33,12 +32,19 @@ from pygls.uris import to_fs_path
 
 from papercite.index.model import ReadResult
 from papercite.index.store import IndexingStopped, IndexUnusable, stop_children
-from papercite.server.citations import syntax_for
-from papercite.server.citations.parsers import PARSERS
-from papercite.server.library import Library, Scope
-from papercite.server.positions import Lines
-from papercite.server.settings import SECTION, Settings, parse_settings
-from papercite.server.stdio import (
+from papercite.server.documents.citations import syntax_for
+from papercite.server.documents.citations.parsers import PARSERS
+from papercite.server.documents.library import Library, Scope
+from papercite.server.documents.positions import Lines
+from papercite.server.documents.settings import Settings, parse_settings
+from papercite.server.documents.workspace import CitingDocuments
+from papercite.server.lsp.events import (
+    INDEX_CHANGED,
+    INDEX_REBUILT,
+    SCOPE_OUTDATED,
+    Events,
+)
+from papercite.server.lsp.stdio import (
     Frames,
     LoopReader,
     ThreadReader,
@@ -47,10 +53,8 @@ from papercite.server.stdio import (
     serve_frames,
     watch_process,
 )
-from papercite.server.workspace import CitingDocuments
 
 VERSION = "0.1.0"
-LIBRARY_GLOBS = ("**/*.bib", "**/*.bibtex", "**/*.json", "**/*.yaml", "**/*.yml", "**/_quarto.yml")
 SCOPE_REFRESH_SECONDS = 1.0
 
 log = logging.getLogger("papercite")
@@ -78,7 +82,7 @@ class Cursor:
     text: str
     lines: Lines
     offset: int
-    parser: ModuleType  # papercite.server.citations.latex or .markdown
+    parser: ModuleType  # papercite.server.documents.citations.latex or .markdown
 
 
 class Refusal(JsonRpcException):
@@ -160,6 +164,7 @@ class PaperciteServer(LanguageServer):
         self.indexing: set[Path] = set()  # files queued or being indexed
         self.index_again: set[Path] = set()  # of those, files found stale again meanwhile (changed during the run?)
         self.event_loop: asyncio.AbstractEventLoop | None = None
+        self.events = Events()  # what features subscribe to (see events)
         self.hover_texts: dict[tuple, str] = {}  # (key, sources seen, abstract) -> hover Markdown
         self.hint_titles: dict[tuple, tuple[str, str] | None] = {}  # (key, sources seen) -> inlay hint label, tooltip
         self.closed_bibliographies: set[str] = set()  # URIs of unopened bibliographies with diagnostics published
@@ -338,14 +343,12 @@ class PaperciteServer(LanguageServer):
         return state.scope
 
     def recheck_scope(self, uri: str) -> None:
-        from papercite.server.documents import publish_diagnostics
-
         state = self.documents.get(uri)
         if state is None:
             return
         state.recheck = False
         if state.scope is not None and state.scope_version != self.workspace.get_text_document(uri).version:
-            publish_diagnostics(self, uri)  # recomputes the scope, indexes what it names, republishes
+            self.events.emit(SCOPE_OUTDATED, uri)  # diagnostics recompute the scope, index what it names, republish
 
     # --- indexing -----------------------------------------------------------------------------
 
@@ -392,16 +395,11 @@ class PaperciteServer(LanguageServer):
 
     def index_changed(self) -> None:
         """Papers came, went or changed (or what documents see did): answers cached from the
-        old index are dropped and every document's diagnostics are checked again."""
-        from papercite.server.documents import publish_closed_bibliographies, publish_diagnostics
-        from papercite.server.inlay_hints import refresh_inlay_hints
-
+        old index are dropped and every document's diagnostics are checked again (by the
+        subscribers of index-changed)."""
         self.hover_texts.clear()
         self.hint_titles.clear()
-        for uri in list(self.documents):
-            publish_diagnostics(self, uri)
-        publish_closed_bibliographies(self)
-        refresh_inlay_hints(self)
+        self.events.emit(INDEX_CHANGED)
 
     async def on_search_thread(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.search_thread, self.read_index, function, *args)
@@ -418,14 +416,10 @@ class PaperciteServer(LanguageServer):
                 self.loop_call(self.index_rebuilt, store.notices[-1], lost)
 
     def index_rebuilt(self, notice: str, sources: list[str]) -> None:
-        from papercite.server.documents import reindex_buffer
-
         self.tell(types.MessageType.Warning, f"papercite: {notice}")
         self.index_changed()
         self.index_in_background([Path(source) for source in sources])
-        for uri, state in list(self.documents.items()):
-            if state.syntax is None:  # an open bibliography is indexed from its buffer
-                reindex_buffer(self, uri)
+        self.events.emit(INDEX_REBUILT)  # open bibliographies are indexed from their buffers
 
 
 class Progress:
@@ -458,99 +452,6 @@ class Progress:
         if self.enabled:
             self.server.loop_call(self.server.work_done_progress.end, self.token,
                                   types.WorkDoneProgressEnd(message=message))
-
-
-def create_server(index_dir: Path | None = None) -> PaperciteServer:
-    from papercite.server import (
-        code_actions,
-        completion,
-        definition,
-        documents,
-        entries,
-        hover,
-        inlay_hints,
-        references,
-        rename,
-        symbols,
-    )
-
-    server = PaperciteServer(index_dir)
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: PaperciteServer, params: types.InitializeParams) -> None:
-        ls.event_loop = asyncio.get_running_loop()
-        if params.process_id is not None:
-            ls.watch_client(params.process_id)
-        ls.apply_settings(params.initialization_options, "initializationOptions")
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: PaperciteServer, params: types.InitializedParams) -> None:
-        queued, ls.pending_messages = ls.pending_messages, None
-        for kind, message in queued:
-            ls.tell(kind, message)
-        workspace = ls.client_capabilities.workspace
-        if workspace and workspace.configuration:
-            await fetch_configuration(ls)
-        if workspace and workspace.did_change_watched_files and workspace.did_change_watched_files.dynamic_registration:
-            try:
-                await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
-                    id="papercite-libraries", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                        watchers=[types.FileSystemWatcher(glob_pattern=g) for g in LIBRARY_GLOBS]))]))
-            except Exception as err:  # the client said it could, then could not: saving .bib files still works
-                log.warning("could not register file watchers: %s", err)
-        ls.index_in_background(ls.library.global_files)
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: PaperciteServer, params: None) -> None:
-        stop_children()  # the writer lock is free once the client hears the answer
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: PaperciteServer, params: types.DidChangeConfigurationParams) -> None:
-        if params.settings:
-            ls.apply_settings(params.settings, "workspace/didChangeConfiguration")
-        elif ls.client_capabilities.workspace and ls.client_capabilities.workspace.configuration:
-            await fetch_configuration(ls)
-        ls.index_in_background(ls.library.global_files)
-        ls.index_changed()
-
-    documents.register(server)
-    completion.register(server)
-    hover.register(server)
-    code_actions.register(server)
-    entries.register(server)
-    symbols.register(server)
-    inlay_hints.register(server)
-    definition.register(server)
-    references.register(server)
-    rename.register(server)
-    return server
-
-
-async def fetch_configuration(ls: PaperciteServer) -> None:
-    try:
-        answer = await ls.workspace_configuration_async(types.ConfigurationParams(
-            items=[types.ConfigurationItem(section=SECTION)]))
-    except Exception as err:  # a client that advertises the capability but fails it
-        log.warning("workspace/configuration failed: %s", err)
-        return
-    if answer and answer[0] is not None:
-        ls.apply_settings(answer[0], "workspace/configuration")
-
-
-def run(tcp: str | None = None, index_dir: Path | None = None, client_process: int | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="papercite: %(message)s")
-    server = create_server(index_dir)
-    server.client_process = client_process
-    # What start-up made (~80k modules, functions and classes) lives as long as the process: out
-    # of the collector's sight, a full collection pauses a request 15-35 ms instead of 35-80 ms.
-    gc.freeze()
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        return server.start_io()
-    return 0
 
 
 def document_syntax(uri: str, language_id: str) -> tuple[Path, str | None]:

@@ -11,10 +11,10 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from papercite.index.model import Paper
-from papercite.server.app import PaperciteServer
-from papercite.server.documents import is_bibliography, read_buffer
-from papercite.server.positions import Lines
-from papercite.server.render import author_year, shorten
+from papercite.server.documents.positions import Lines
+from papercite.server.lsp.render import author_year, shorten
+from papercite.server.lsp.server import PaperciteServer
+from papercite.server.lsp.sync import is_bibliography, read_buffer
 
 WORKSPACE_SYMBOLS = 50  # papers offered for one query (asked again at each keystroke)
 DETAIL_TITLE = 60  # characters of title in an outline row

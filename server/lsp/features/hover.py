@@ -7,11 +7,11 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from papercite.server.app import PaperciteServer
-from papercite.server.completion import location
-from papercite.server.library import Scope
-from papercite.server.prose import paper_named_at
-from papercite.server.render import reference_markdown, unknown_key_markdown
+from papercite.server.documents.library import Scope
+from papercite.server.lsp.locations import location
+from papercite.server.lsp.prose import paper_named_at
+from papercite.server.lsp.render import reference_markdown, unknown_key_markdown
+from papercite.server.lsp.server import PaperciteServer
 
 HOVER_CACHE = 1_000  # hover texts kept until the index changes
 

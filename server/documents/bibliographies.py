@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from papercite.index.model import Problem
-from papercite.index.readers import NotReadable, decode, format_problem, library_problem, read_bytes, read_head
+from papercite.index.readers import (
+    NotReadable,
+    decode,
+    format_problem,
+    library_problem,
+    read_bytes,
+    read_head,
+)
 
 if TYPE_CHECKING:
     import yaml

@@ -26,15 +26,16 @@ from pathlib import Path
 
 from papercite.index.model import Problem
 from papercite.index.readers import is_library
-from papercite.server.bibliographies import (
+from papercite.server.cli.errors import CliError
+from papercite.server.documents.bibliographies import (
     declared_bibliographies,
     is_bibliography_file,
     read_text,
     unlisted_folders,
     walk_workspace,
 )
-from papercite.server.citations import syntax_for
-from papercite.server.citations.parsers import PARSERS
+from papercite.server.documents.citations import syntax_for
+from papercite.server.documents.citations.parsers import PARSERS
 
 REPORTED = ("error", "warning")
 PROJECT_FILES = 100_000  # files a folder may hold, and seconds to find them: a project, not a disk
@@ -54,8 +55,6 @@ class Project:
 def project_of(paths: list[Path]) -> Project:
     """The documents and bibliographies named, or found in the folders named. A missing path is
     an error for the user to fix (CliError), not a problem of the project."""
-    from papercite.server.cli import CliError
-
     project = Project()
     for path in paths:
         path = path.expanduser()
@@ -102,8 +101,7 @@ def _library(index_dir: Path | None, stack: ExitStack):
     """The library over the index; a read-only index (a CI cache restored read-only) is only a
     cache, so the check goes on in a temporary index of its own, and says so."""
     from papercite.index.store import IndexUnusable, ReadOnlyIndex
-    from papercite.server.cli import CliError
-    from papercite.server.library import Library
+    from papercite.server.documents.library import Library
 
     try:
         library = Library(index_dir)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from papercite.server.app import Cursor, PaperciteServer
-from papercite.server.citations import window
-from papercite.server.library import Scope
+from papercite.server.documents.citations import window
+from papercite.server.documents.library import Scope
+from papercite.server.lsp.server import Cursor, PaperciteServer
 
 
 async def paper_named_at(ls: PaperciteServer, cursor: Cursor, scope: Scope) -> tuple[str, types.Range] | None:

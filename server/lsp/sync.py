@@ -15,15 +15,25 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from papercite.index.model import Problem, ReadResult
 from papercite.index.readers import is_library, parse_text
-from papercite.server.app import PARSERS, OpenDocument, PaperciteServer, document_syntax
-from papercite.server.bibliographies import looks_like_bibliography, read_text
-from papercite.server.positions import Lines
-from papercite.server.unused import republish_unused_entries, unused_entry_check
+from papercite.server.documents.bibliographies import looks_like_bibliography, read_text
+from papercite.server.documents.positions import Lines
+from papercite.server.lsp.events import INDEX_CHANGED, INDEX_REBUILT, SCOPE_OUTDATED
+from papercite.server.lsp.server import (
+    PARSERS,
+    OpenDocument,
+    PaperciteServer,
+    document_syntax,
+)
+from papercite.server.lsp.unused import unused_entry_check
 
 DIAGNOSTICS_DELAY = 0.3  # seconds of quiet typing before a document's citations are checked
 
 
 def register(server: PaperciteServer) -> None:
+    server.events.subscribe(SCOPE_OUTDATED, lambda uri: publish_diagnostics(server, uri))
+    server.events.subscribe(INDEX_CHANGED, lambda: publish_everywhere(server))
+    server.events.subscribe(INDEX_REBUILT, lambda: reindex_buffers(server))
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PaperciteServer, params: types.DidOpenTextDocumentParams) -> None:
         path, syntax = document_syntax(params.text_document.uri, params.text_document.language_id)
@@ -87,6 +97,20 @@ def changed(ls: PaperciteServer, uri: str, typing: bool = False) -> None:
         check(ls, uri)
         if state.syntax is not None:
             republish_unused_entries(ls)  # opened or saved: what it cites may have changed
+
+
+def publish_everywhere(ls: PaperciteServer) -> None:
+    """The index changed: every open document's diagnostics, and the closed bibliographies'."""
+    for uri in list(ls.documents):
+        publish_diagnostics(ls, uri)
+    publish_closed_bibliographies(ls)
+
+
+def reindex_buffers(ls: PaperciteServer) -> None:
+    """The index was rebuilt: an open bibliography is indexed from its buffer."""
+    for uri, state in list(ls.documents.items()):
+        if state.syntax is None:
+            reindex_buffer(ls, uri)
 
 
 def reindex_buffer(ls: PaperciteServer, uri: str) -> None:
@@ -201,6 +225,15 @@ def bibliography_diagnostics(ls: PaperciteServer, uri: str, state: OpenDocument,
         return [problem_diagnostic(problem, lines, uri) for problem in problems] + unused()
 
     return check
+
+
+def republish_unused_entries(ls: PaperciteServer) -> None:
+    """What documents cite may have changed (one was opened, saved or closed): the open
+    bibliographies' diagnostics again."""
+    if ls.settings.diagnostics.unused_entries:
+        for uri, state in list(ls.documents.items()):
+            if state.syntax is None:
+                publish_diagnostics(ls, uri)
 
 
 def publish_closed_bibliographies(ls: PaperciteServer) -> None:

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from papercite.server.bibliographies import read_text, walk_workspace
-from papercite.server.citations import KeyRef, syntax_for
-from papercite.server.citations.parsers import PARSERS
+from papercite.server.documents.bibliographies import read_text, walk_workspace
+from papercite.server.documents.citations import KeyRef, syntax_for
+from papercite.server.documents.citations.parsers import PARSERS
 
 MAX_DOCUMENT_BYTES = 2_000_000  # a bigger .tex or .md is generated, not written: not scanned
 MAX_DOCUMENTS = 5_000

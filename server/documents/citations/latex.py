@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-from papercite.server.citations import (
+from papercite.server.documents.citations import (
     WINDOW,
     Citation,
     CompletionContext,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from papercite.server.citations import (
+from papercite.server.documents.citations import (
     Citation,
     CompletionContext,
     KeyRef,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from papercite.server.app import PaperciteServer
-from papercite.server.citations import WINDOW, KeyRef, window
-from papercite.server.library import Scope
-from papercite.server.render import author_year, shorten
+from papercite.server.documents.citations import WINDOW, KeyRef, window
+from papercite.server.documents.library import Scope
+from papercite.server.lsp.events import INDEX_CHANGED
+from papercite.server.lsp.render import author_year, shorten
+from papercite.server.lsp.server import PaperciteServer
 
 TITLE_CHARS = 30  # characters of title shown, the "…" included
 MOST_KEYS = 500  # keys hinted in one request (a screenful holds a few dozen)
@@ -17,6 +18,8 @@ TITLE_CACHE = 5_000  # labels kept until the index changes
 
 
 def register(server: PaperciteServer) -> None:
+    server.events.subscribe(INDEX_CHANGED, lambda: refresh_inlay_hints(server))
+
     @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
     async def inlay_hint(ls: PaperciteServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
         if not ls.settings.inlay_hints.enabled:

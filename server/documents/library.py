@@ -20,7 +20,11 @@ from typing import TYPE_CHECKING
 from papercite.index.model import Paper, Problem, ReadResult
 from papercite.index.search import Hit, PaperSearch
 from papercite.index.store import PaperStore, UpdateReport, update_in_child
-from papercite.server.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
+from papercite.server.documents.bibliographies import (
+    declared_bibliographies,
+    expand_library_setting,
+    workspace_bibliographies,
+)
 
 if TYPE_CHECKING:
     from papercite.index.names import NameMatch, PaperNames

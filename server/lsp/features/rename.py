@@ -12,13 +12,18 @@ from pathlib import Path
 from lsprotocol import types
 
 from papercite.index.readers import rekeyed
-from papercite.server.app import PaperciteServer, Refusal
-from papercite.server.citations import KeyRef, latex, markdown
-from papercite.server.entries import workspace_edit
-from papercite.server.locations import EntryPlace, Target, refresh_citing, target_at
-from papercite.server.positions import Lines
-from papercite.server.references import LineTables
-from papercite.server.workspace import MAX_DOCUMENTS, CitingDocument
+from papercite.server.documents.citations import KeyRef, latex, markdown
+from papercite.server.documents.positions import Lines
+from papercite.server.documents.workspace import MAX_DOCUMENTS, CitingDocument
+from papercite.server.lsp.entries import workspace_edit
+from papercite.server.lsp.locations import (
+    EntryPlace,
+    LineTables,
+    Target,
+    refresh_citing,
+    target_at,
+)
+from papercite.server.lsp.server import PaperciteServer, Refusal
 
 BIBTEX_RULE = "a BibTeX key holds no spaces and none of , { } ( ) = \" # % ~ \\"
 CSL_RULE = "an id has no spaces around it"

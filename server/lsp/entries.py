@@ -22,9 +22,9 @@ from pygls.uris import from_fs_path
 
 from papercite.index.model import Paper
 from papercite.index.readers import decode, entry_format, parse_text, read_bytes
-from papercite.server.app import PaperciteServer
-from papercite.server.library import Scope
-from papercite.server.positions import Lines
+from papercite.server.documents.library import Scope
+from papercite.server.documents.positions import Lines
+from papercite.server.lsp.server import PaperciteServer
 
 ADD_ENTRY = "papercite.addEntry"
 _SOURCE_TEXTS: dict[Path, tuple[tuple[int, int], str]] = {}  # library file -> (size, mtime), text

@@ -16,11 +16,11 @@ from lsprotocol import types
 
 from papercite.index.model import Paper
 from papercite.index.readers import is_library, parse_text
-from papercite.server.app import PaperciteServer
-from papercite.server.bibliographies import read_text
-from papercite.server.library import Scope
-from papercite.server.positions import Lines
-from papercite.server.workspace import Buffer, Refresh
+from papercite.server.documents.bibliographies import read_text
+from papercite.server.documents.library import Scope
+from papercite.server.documents.positions import Lines
+from papercite.server.documents.workspace import Buffer, CitingDocument, Refresh
+from papercite.server.lsp.server import PaperciteServer
 
 
 @dataclass(frozen=True)
@@ -253,3 +253,25 @@ class SourceCache:
 
 
 SOURCES = SourceCache()
+
+
+class LineTables:
+    """One line table per document for the request (a key may be cited many times in one)."""
+
+    def __init__(self, snap: Snapshot):
+        self.encoding = snap.encoding
+        self._tables: dict[str, Lines] = {}
+
+    def of(self, document: CitingDocument) -> Lines:
+        table = self._tables.get(document.uri)
+        if table is None:
+            table = self._tables[document.uri] = Lines(document.text, self.encoding)
+        return table
+
+
+def location(paper: Paper) -> str | None:
+    """`refs.bib:123`: where an entry is defined, as people read it."""
+    if not paper.source:
+        return None
+    name = Path(paper.source).name
+    return f"{name}:{paper.span.start_line + 1}" if paper.span else name
