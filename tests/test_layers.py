@@ -1,5 +1,5 @@
 """The import contract of pyproject's [tool.importlinter] (layers index <- documents <- lsp <- cli,
-features independent, a core that imports no feature, no cycles) holds, and would catch an
+features independent, a core that imports no feature, one door into the index, no cycles) holds, and would catch an
 upward import."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
@@ -28,15 +30,25 @@ def test_the_contract_is_kept():
     assert "0 broken" in run.stdout
 
 
-def test_an_upward_import_breaks_it(tmp_path: Path):
-    """A copy of the sources where the documents layer imports the server: the layers contract
-    and the no-cycles contract fail, naming the import."""
+@pytest.mark.parametrize(("module", "added", "broken"), [
+    ("server/documents/library.py", "from papercite.server.lsp.server import PaperciteServer",
+     ["Layers: index <- documents <- lsp <- cli BROKEN",
+      "papercite.server.documents.library -> papercite.server.lsp.server"]),
+    ("server/lsp/features/hover.py", "from papercite.index.store import PaperStore",
+     ["One door: the server and check reach the index through Library BROKEN",
+      "papercite.server.lsp.features.hover -> papercite.index.store"]),
+    ("server/lsp/features/hover.py", "from papercite.server.lsp.features import completion",
+     ["Features are independent of each other BROKEN"]),
+])
+def test_a_wrong_import_breaks_it(tmp_path: Path, module: str, added: str, broken: list[str]):
+    """A copy of the sources with one import the contract forbids (an upward import, a feature
+    reaching the store, a feature importing another): lint-imports fails, naming it."""
     package = tmp_path / "papercite"
     for layer in ("index", "server"):
         shutil.copytree(ROOT / layer, package / layer, ignore=shutil.ignore_patterns("__pycache__", "sample"))
-    library = package / "server" / "documents" / "library.py"
-    library.write_text(library.read_text() + "\nfrom papercite.server.lsp.server import PaperciteServer  # noqa\n")
+    changed = package / module
+    changed.write_text(changed.read_text() + f"\n{added}  # noqa\n")
     run = lint_imports(tmp_path, pythonpath=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "Layers: index <- documents <- lsp <- cli BROKEN" in run.stdout
-    assert "papercite.server.documents.library -> papercite.server.lsp.server" in run.stdout
+    for line in broken:
+        assert line in run.stdout, run.stdout

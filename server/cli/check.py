@@ -100,8 +100,7 @@ def check_project(project: Project, index_dir: Path | None) -> tuple[list[Proble
 def _library(index_dir: Path | None, stack: ExitStack):
     """The library over the index; a read-only index (a CI cache restored read-only) is only a
     cache, so the check goes on in a temporary index of its own, and says so."""
-    from papercite.index.store import IndexUnusable, ReadOnlyIndex
-    from papercite.server.documents.library import Library
+    from papercite.server.documents.library import IndexUnusable, Library, ReadOnlyIndex
 
     try:
         library = Library(index_dir)
@@ -112,9 +111,9 @@ def _library(index_dir: Path | None, stack: ExitStack):
     except OSError as err:
         raise CliError(f"cannot open the index at {index_dir or 'the default location'}: {err}") from None
     else:
-        if not library.store.read_only:
+        if not library.read_only:
             return library
-        reason = f"the index at {library.store.dir} is read-only"
+        reason = f"the index at {library.index_dir} is read-only"
     print(f"papercite: {reason}; checking with a temporary index", file=sys.stderr)
     return Library(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="papercite-check-"))))
 
@@ -130,7 +129,7 @@ def _check_project(project: Project, library) -> tuple[list[Problem], int]:
             continue
         checked.append((path, text, syntax, library.scope(path, text, syntax)))
     used = list(dict.fromkeys([*project.bibliographies, *(f for *_, scope in checked for f in scope.own)]))
-    report = library.store.update(used)  # one pass: unchanged files are not read again
+    report = library.update(used)  # one pass: unchanged files are not read again
     problems += report.problems
     for path, text, syntax, scope in checked:
         problems += scope.problems

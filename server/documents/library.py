@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from papercite.index.model import Paper, Problem, ReadResult
-from papercite.index.search import Hit, PaperSearch
-from papercite.index.store import PaperStore, UpdateReport, update_in_child
+from papercite.index.search import Hit, PaperSearch  # noqa: F401 (Hit: what searches answer)
+from papercite.index.store import (  # noqa: F401 (IndexingStopped...: what the door raises, for its callers)
+    IndexingStopped,
+    IndexUnusable,
+    PaperStore,
+    ReadOnlyIndex,
+    UpdateReport,
+    stop_children,
+    update_in_child,
+)
 from papercite.server.documents.bibliographies import (
     declared_bibliographies,
     expand_library_setting,
@@ -49,6 +57,9 @@ class Scope:
 
 
 class Library:
+    """The one door into the index for the server and `papercite check`: what a document sees,
+    searches, lookups, and indexing. Its callers never reach the store or the searcher."""
+
     def __init__(self, index_dir: Path | None = None):
         self.store = PaperStore(index_dir)
         self.searcher = PaperSearch(self.store)
@@ -95,7 +106,46 @@ class Library:
         global libraries."""
         return scope.own_sources if scope.declared else self.visible_sources(scope)
 
+    # --- the index itself ----------------------------------------------------------------------
+
+    @property
+    def index_dir(self) -> Path:
+        return self.store.dir
+
+    @property
+    def read_only(self) -> bool:
+        return self.store.read_only
+
+    @property
+    def notices(self) -> list[str]:
+        """What opening or reading the index found (damage repaired, a rebuild), oldest first."""
+        return self.store.notices
+
+    def read(self, function: Callable, *args):
+        """function(*args) over an index that may be damaged under the server (see PaperStore.read)."""
+        return self.store.read(function, *args)
+
+    def take_lost(self) -> tuple[str, list[str]] | None:
+        """After a rebuild, once: (its notice, the sources it threw away, to index again)."""
+        if self.store.lost is None:
+            return None
+        lost, self.store.lost = self.store.lost, None
+        return self.store.notices[-1], lost
+
+    def generation(self) -> object:
+        """What changes whenever the index does (a new searcher after every commit): for caches
+        of what was derived from it."""
+        return self.store.searcher()
+
+    def indexing_problems(self) -> dict[str, list[Problem]]:
+        """What indexing found wrong in each indexed file, by source."""
+        return {source: record.problems for source, record in self.store.catalogue().sources.items()}
+
     # --- indexing ------------------------------------------------------------------------------
+
+    def update(self, files: list[Path]) -> UpdateReport:
+        """Bring these files up to date in the index, in this process (`papercite check`)."""
+        return self.store.update(files)
 
     def index_files(self, files: list[Path], progress: Callable[[int, int, str], None] | None = None) -> UpdateReport:
         """Bring these files up to date in the index, in a child process (memory and CPU of a
@@ -127,6 +177,29 @@ class Library:
         return stale
 
     # --- questions -----------------------------------------------------------------------------
+
+    def papers_for_key(self, key: str) -> list[Paper]:
+        """Every indexed paper with this key (or alias), wherever it is."""
+        return self.store.papers_for_key(key)
+
+    def papers_in(self, source: Path) -> list[Paper]:
+        return self.store.papers_in(str(source))
+
+    def has_key(self, key: str, sources: frozenset[str]) -> bool:
+        return self.searcher.has_key(key, sources)
+
+    def search(self, query: str, limit: int, within: frozenset[str] | None) -> list[Hit]:
+        return self.searcher.search(query, limit=limit, within=within)
+
+    def rows_to_prepare(self, found_in: object, own: frozenset[str]):
+        """For completion rows made ahead of typing: (every paper, True) when the index is small
+        enough to hold in memory, else (the papers of ``own``, False); (None, False) when the
+        index changed since hits came from it (``found_in``: their ``view``)."""
+        if self.searcher.view() is not found_in:
+            return None, False
+        self.searcher.prepare(own)
+        held = self.searcher.hold()
+        return (held, True) if held is not None else (self.searcher.papers(own), False)
 
     def complete(self, query: str, scope: Scope, limit: int) -> list[Hit]:
         return self.searcher.search(query, limit=limit, prefer=scope.own_sources, within=self.visible_sources(scope))

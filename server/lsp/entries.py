@@ -163,5 +163,5 @@ def _library_copy(ls: PaperciteServer, key: str, source: str, scope: Scope) -> P
     """The paper to add (search thread): None when the document's bibliographies have the key."""
     if ls.library.known(key, scope):
         return None
-    papers = [p for p in ls.library.store.papers_for_key(key) if p.key == key]
+    papers = [p for p in ls.library.papers_for_key(key) if p.key == key]
     return next((p for p in papers if p.source == source), None) or ls.library.library_paper(key, scope)

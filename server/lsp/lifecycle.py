@@ -7,7 +7,7 @@ import logging
 
 from lsprotocol import types
 
-from papercite.index.store import stop_children
+from papercite.server.documents.library import stop_children
 from papercite.server.documents.settings import SECTION
 from papercite.server.lsp.server import PaperciteServer
 

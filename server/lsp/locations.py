@@ -113,7 +113,7 @@ def current_entries(ls: PaperciteServer, source: SourceFile) -> list[EntryPlace]
 def read_entries(ls: PaperciteServer, source: SourceFile) -> list[EntryPlace]:
     """The index's records of the file when each is still where its span says (the usual case:
     nothing is parsed), else the text read again (an edit not indexed yet, or a file not indexed)."""
-    papers = ls.library.store.papers_in(str(source.path))
+    papers = ls.library.papers_in(source.path)
     starts = [entry_start(source, paper) for paper in papers]
     if not papers or None in starts:
         papers = parse_text(source.text, str(source.path)).papers
@@ -152,7 +152,7 @@ def entry_with_key_at(ls: PaperciteServer, snap: Snapshot, path: Path,
     column = offset - source.lines.starts[number]
     words = [m.group() for m in _KEY_LIKE.finditer(source.lines.line_text(number)) if m.start() <= column <= m.end()]
     for word in dict.fromkeys(w for word in words for w in (word, word.strip("'"))):
-        for paper in ls.library.store.papers_for_key(word):
+        for paper in ls.library.papers_for_key(word):
             place = entry_place(ls, snap, paper) if paper.source == str(path) else None
             if place is not None and _holds(place, offset):
                 return place
@@ -205,7 +205,7 @@ class SourceCache:
     """Bibliography texts with their line tables and entries, kept while unchanged: for a 3 MB
     library of 2,000 entries the line table costs ~17 ms and decoding the entries ~70 ms, too much
     for every request. A buffer is known by its version, a file by its size and mtime; entries also
-    by the index's searcher (a new one after every commit). Search thread only."""
+    by the index's generation (a new one after every commit). Search thread only."""
 
     SIZE = 8
 
@@ -237,12 +237,12 @@ class SourceCache:
         return source
 
     def entries(self, ls: PaperciteServer, source: SourceFile) -> list[EntryPlace]:
-        searcher = ls.library.store.searcher()
+        generation = ls.library.generation()
         cached = self._entries.get(source.path)
-        if cached is not None and cached[0] is source and cached[1] is searcher:
+        if cached is not None and cached[0] is source and cached[1] is generation:
             return cached[2]
         places = read_entries(ls, source)
-        self._remember(self._entries, source.path, (source, searcher, places))
+        self._remember(self._entries, source.path, (source, generation, places))
         return places
 
     def _remember(self, table: dict, path: Path, value) -> None:

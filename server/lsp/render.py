@@ -12,7 +12,7 @@ from urllib.parse import quote
 from lsprotocol import types
 
 from papercite.index.model import Paper
-from papercite.index.search import Hit
+from papercite.server.documents.library import Hit
 
 ELLIPSIS = "…"
 FULL_AUTHORS = 3  # authors named in a hover before "et al."

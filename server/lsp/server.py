@@ -31,10 +31,9 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from papercite.index.model import ReadResult
-from papercite.index.store import IndexingStopped, IndexUnusable, stop_children
 from papercite.server.documents.citations import syntax_for
 from papercite.server.documents.citations.parsers import PARSERS
-from papercite.server.documents.library import Library, Scope
+from papercite.server.documents.library import IndexingStopped, IndexUnusable, Library, Scope, stop_children
 from papercite.server.documents.positions import Lines
 from papercite.server.documents.settings import Settings, parse_settings
 from papercite.server.documents.workspace import CitingDocuments
@@ -255,10 +254,10 @@ class PaperciteServer(LanguageServer):
                     self.library = Library(self.temporary_index())
                     reason += "; using a temporary index for this session"
                 self.tell(types.MessageType.Error, f"papercite: {reason}")
-            for notice in self.library.store.notices:
+            for notice in self.library.notices:
                 self.tell(types.MessageType.Info, notice)
-            if self.library.store.read_only:
-                self.tell(types.MessageType.Warning, f"papercite: the index at {self.library.store.dir} is read-only: "
+            if self.library.read_only:
+                self.tell(types.MessageType.Warning, f"papercite: the index at {self.library.index_dir} is read-only: "
                           "searching what it holds; new or changed bibliographies are not indexed")
         self.settings = settings
         self.library.workspace_roots = self.workspace_roots()
@@ -354,7 +353,7 @@ class PaperciteServer(LanguageServer):
 
     def index_in_background(self, files: list[Path]) -> None:
         """Index what is stale among these files, on the indexing thread, with work-done progress."""
-        if self.library.store.read_only:  # said once, when the index was opened
+        if self.library.read_only:  # said once, when the index was opened
             return
         buffers = {d.path for d in self.documents.values() if d.syntax is None}  # indexed from the editor
         stale = [f for f in self.library.needs_indexing(list(dict.fromkeys(files))) if f not in buffers]
@@ -407,13 +406,12 @@ class PaperciteServer(LanguageServer):
     def read_index(self, function, *args):
         """function(*args) on the search thread, over an index that may be damaged under the server
         (see PaperStore.read): after a rebuild, the user is told and the lost sources are indexed again."""
-        store = self.library.store
         try:
-            return store.read(function, *args)
+            return self.library.read(function, *args)
         finally:
-            if store.lost is not None:  # rebuilt, whether the read then answered or not
-                lost, store.lost = store.lost, None
-                self.loop_call(self.index_rebuilt, store.notices[-1], lost)
+            rebuilt = self.library.take_lost()  # rebuilt, whether the read then answered or not
+            if rebuilt is not None:
+                self.loop_call(self.index_rebuilt, *rebuilt)
 
     def index_rebuilt(self, notice: str, sources: list[str]) -> None:
         self.tell(types.MessageType.Warning, f"papercite: {notice}")

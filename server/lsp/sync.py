@@ -247,18 +247,18 @@ def publish_closed_bibliographies(ls: PaperciteServer) -> None:
     encoding = ls.workspace.position_encoding
 
     def check() -> dict[str, list[types.Diagnostic]]:
-        sources = ls.library.store.catalogue().sources
+        indexing_problems = ls.library.indexing_problems()
         found: dict[str, list[types.Diagnostic]] = {}
         for path in wanted:
             uri = from_fs_path(str(path)) or path.as_uri()
-            record = sources.get(str(path))
+            problems = indexing_problems.get(str(path))
             found[uri] = []
-            if record is not None and record.problems:
+            if problems:
                 text = read_text(path)
                 if text is None:
                     continue  # gone since indexing: the next run reports it
                 lines = Lines(text, encoding)
-                found[uri] = [problem_diagnostic(problem, lines, uri) for problem in record.problems]
+                found[uri] = [problem_diagnostic(problem, lines, uri) for problem in problems]
         return found
 
     def publish(future) -> None:

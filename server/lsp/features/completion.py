@@ -52,7 +52,7 @@ class ItemCache:
     filter text). Making a row (decoding the record, writing its documentation: ~70 µs) costs
     more than finding the paper, and a keystroke can bring fifty new papers. So rows are made
     ahead of typing, after a document's first completion: every paper's when the index is small
-    enough to hold in memory (PaperSearch.hold), else those of the document's own
+    enough to hold in memory (Library.rows_to_prepare), else those of the document's own
     bibliographies; rows of other papers are kept once made, the last SIZE of them."""
 
     SIZE = 1000
@@ -116,14 +116,6 @@ class ItemCache:
         or the settings do (the next completion starts again)."""
         started = time.perf_counter()
 
-        def papers():
-            search = ls.library.searcher
-            if search.view() is not job[0]:
-                return None, False
-            search.prepare(own)
-            held = search.hold()
-            return (held, True) if held is not None else (search.papers(own), False)
-
         def make() -> tuple[int, int]:
             """The next chunk: (papers taken, rows made); none once the job is over (a completion
             found the index changed: rows of the old papers must not join the new ones)."""
@@ -137,7 +129,7 @@ class ItemCache:
                     made += 1
             return taken, made
 
-        hits, everything = await ls.on_search_thread(papers)
+        hits, everything = await ls.on_search_thread(ls.library.rows_to_prepare, job[0], own)
         made = 0
         while hits is not None and self._job == job:
             taken, count = await ls.on_search_thread(make)

@@ -131,9 +131,9 @@ def taken(ls: PaperciteServer, target: Target, entry: EntryPlace, new_key: str) 
         sources.update(map(str, ls.library.workspace_files(entry.source.path)))
     if target.scope is not None:
         sources |= ls.library.visible_sources(target.scope)
-    if not ls.library.searcher.has_key(new_key, sources):
+    if not ls.library.has_key(new_key, sources):
         return None
-    holder = next((p for p in ls.library.store.papers_for_key(new_key) if p.source in sources), None)
+    holder = next((p for p in ls.library.papers_for_key(new_key) if p.source in sources), None)
     if holder is None:  # has_key saw it, and then the index changed
         return "a bibliography in reach"
     return Path(holder.source).name + (f":{holder.span.start_line + 1}" if holder.span else "")

@@ -44,7 +44,7 @@ def register(server: PaperciteServer) -> None:
         within = sources.current(ls)
 
         def find() -> list[Paper]:
-            hits = ls.library.searcher.search(params.query, limit=WORKSPACE_SYMBOLS, within=within)
+            hits = ls.library.search(params.query, WORKSPACE_SYMBOLS, within)
             return [hit.paper() for hit in hits]
 
         papers = await ls.on_search_thread(find)
