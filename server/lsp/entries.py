@@ -27,8 +27,6 @@ from papercite.server.documents.positions import Lines
 from papercite.server.lsp.server import PaperciteServer
 
 ADD_ENTRY = "papercite.addEntry"
-_SOURCE_TEXTS: dict[Path, tuple[tuple[int, int], str]] = {}  # library file -> (size, mtime), text
-_SOURCE_TEXTS_KEPT = 4
 
 
 def target_bibliography(scope: Scope) -> Path | None:
@@ -75,24 +73,37 @@ def add_entry_edit(ls: PaperciteServer, paper: Paper, target: Path) -> types.Tex
         edits=[types.TextEdit(range=types.Range(start=where, end=where), new_text=insertion.text)])
 
 
+class SourceTexts:
+    """Library files' texts (for the @string definitions an entry needs), the last KEPT of them,
+    each kept while its size and modification time stay: a global library may be large, and quick
+    fixes are asked for often."""
+
+    KEPT = 4
+
+    def __init__(self):
+        self._texts: dict[Path, tuple[tuple[int, int], str]] = {}  # library file -> (size, mtime), text
+
+    def text(self, path: Path) -> str | None:
+        try:
+            stat = path.stat()
+            cached = self._texts.get(path)
+            if cached and cached[0] == (stat.st_size, stat.st_mtime_ns):
+                return cached[1]
+            text, _ = decode(read_bytes(path))
+        except OSError:
+            return None
+        if len(self._texts) >= self.KEPT:
+            self._texts.pop(next(iter(self._texts)))
+        self._texts[path] = ((stat.st_size, stat.st_mtime_ns), text)
+        return text
+
+
 def source_text(ls: PaperciteServer, path: Path) -> str | None:
-    """A library file's text (for the @string definitions an entry needs), cached by size and
-    modification time: a global library may be large, and quick fixes are asked for often."""
+    """A library file's text: its buffer when open, else the file's (see SourceTexts)."""
     for uri, state in ls.documents.items():
         if state.path == path:
             return ls.workspace.get_text_document(uri).source
-    try:
-        stat = path.stat()
-        cached = _SOURCE_TEXTS.get(path)
-        if cached and cached[0] == (stat.st_size, stat.st_mtime_ns):
-            return cached[1]
-        text, _ = decode(read_bytes(path))
-    except OSError:
-        return None
-    if len(_SOURCE_TEXTS) >= _SOURCE_TEXTS_KEPT:
-        _SOURCE_TEXTS.pop(next(iter(_SOURCE_TEXTS)))
-    _SOURCE_TEXTS[path] = ((stat.st_size, stat.st_mtime_ns), text)
-    return text
+    return ls.helper(SourceTexts).text(path)
 
 
 def workspace_edit(ls: PaperciteServer, edits: list[types.TextDocumentEdit]) -> types.WorkspaceEdit:

@@ -59,9 +59,9 @@ class SourceFile:
     lines: Lines
 
 
-def source_file(snap: Snapshot, path: Path) -> SourceFile | None:
+def source_file(ls: PaperciteServer, snap: Snapshot, path: Path) -> SourceFile | None:
     """The file's text as the editor has it, with its line table (search thread)."""
-    return SOURCES.source(snap, path)
+    return ls.helper(SourceCache).source(snap, path)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def entry_start(source: SourceFile, paper: Paper) -> int | None:
 
 def current_entries(ls: PaperciteServer, source: SourceFile) -> list[EntryPlace]:
     """A bibliography's entries as its current text has them (search thread)."""
-    return SOURCES.entries(ls, source)
+    return ls.helper(SourceCache).entries(ls, source)
 
 
 def read_entries(ls: PaperciteServer, source: SourceFile) -> list[EntryPlace]:
@@ -124,7 +124,7 @@ def read_entries(ls: PaperciteServer, source: SourceFile) -> list[EntryPlace]:
 def entry_place(ls: PaperciteServer, snap: Snapshot, paper: Paper) -> EntryPlace | None:
     """Where an indexed paper's entry is now (search thread); None if its file is gone or no longer
     has it."""
-    source = source_file(snap, Path(paper.source))
+    source = source_file(ls, snap, Path(paper.source))
     if source is None:
         return None
     start = entry_start(source, paper)
@@ -144,7 +144,7 @@ def entry_with_key_at(ls: PaperciteServer, snap: Snapshot, path: Path,
     the file's line table is kept: a big library's costs milliseconds to make). The word under the
     cursor is looked up as a key first, which decodes that entry alone; when it is none (the cursor
     elsewhere, a key in quotes with spaces, an edit not indexed yet), every entry is looked at."""
-    source = source_file(snap, path)
+    source = source_file(ls, snap, path)
     if source is None or not source.lines.has_line(position):
         return None
     offset = source.lines.offset(position)
@@ -251,8 +251,6 @@ class SourceCache:
             table.pop(next(iter(table)))
         table[path] = value
 
-
-SOURCES = SourceCache()
 
 
 class LineTables:

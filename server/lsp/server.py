@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -55,6 +56,7 @@ from papercite.server.lsp.stdio import (
 
 VERSION = "0.1.0"
 SCOPE_REFRESH_SECONDS = 1.0
+T = TypeVar("T")
 
 log = logging.getLogger("papercite")
 
@@ -150,6 +152,21 @@ class Protocol(LanguageServerProtocol):
             raise
 
 
+class IndexCache(dict):
+    """Answers derived from the index, at most ``size`` of them (emptied when full). The one rule
+    for caches: what is derived from the index lives in an IndexCache (PaperciteServer.index_cache),
+    and every IndexCache is emptied when the index changes, before index-changed is said."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def keep(self, found: dict) -> None:
+        if len(self) + len(found) > self.size:
+            self.clear()
+        self.update(found)
+
+
 class PaperciteServer(LanguageServer):
     def __init__(self, index_dir: Path | None = None):
         super().__init__("papercite", VERSION, protocol_cls=Protocol)
@@ -164,8 +181,8 @@ class PaperciteServer(LanguageServer):
         self.index_again: set[Path] = set()  # of those, files found stale again meanwhile (changed during the run?)
         self.event_loop: asyncio.AbstractEventLoop | None = None
         self.events = Events()  # what features subscribe to (see events)
-        self.hover_texts: dict[tuple, str] = {}  # (key, sources seen, abstract) -> hover Markdown
-        self.hint_titles: dict[tuple, tuple[str, str] | None] = {}  # (key, sources seen) -> inlay hint label, tooltip
+        self.index_caches: dict[str, IndexCache] = {}  # by name; emptied when the index changes
+        self.helpers: dict[type, object] = {}  # one instance per server of helper classes (see helper)
         self.closed_bibliographies: set[str] = set()  # URIs of unopened bibliographies with diagnostics published
         self.inlay_hints_were_enabled = False  # when hints go off, the client must drop those shown
         self.citing = CitingDocuments()  # the workspace's citing documents (search thread only)
@@ -396,9 +413,24 @@ class PaperciteServer(LanguageServer):
         """Papers came, went or changed (or what documents see did): answers cached from the
         old index are dropped and every document's diagnostics are checked again (by the
         subscribers of index-changed)."""
-        self.hover_texts.clear()
-        self.hint_titles.clear()
+        for cache in self.index_caches.values():
+            cache.clear()
         self.events.emit(INDEX_CHANGED)
+
+    def index_cache(self, name: str, size: int) -> IndexCache:
+        """The server's cache of this name, made on first use (see IndexCache)."""
+        cache = self.index_caches.get(name)
+        if cache is None:
+            cache = self.index_caches[name] = IndexCache(size)
+        return cache
+
+    def helper(self, kind: type[T]) -> T:
+        """The server's one instance of a helper class (a cache of file texts, say), made on
+        first use: state lives on the server, never in a module."""
+        made = self.helpers.get(kind)
+        if made is None:
+            made = self.helpers[kind] = kind()
+        return made
 
     async def on_search_thread(self, function, *args):
         return await asyncio.get_running_loop().run_in_executor(self.search_thread, self.read_index, function, *args)

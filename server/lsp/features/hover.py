@@ -39,12 +39,11 @@ def register(server: PaperciteServer) -> None:
 async def cached_hover_text(ls: PaperciteServer, key: str, scope: Scope, abstract: int) -> str:
     """hover_text, kept until the index changes: people hover the same keys again and again."""
     cache_key = (key, ls.library.visible_sources(scope), abstract)
-    value = ls.hover_texts.get(cache_key)
+    texts = ls.index_cache("hover texts", HOVER_CACHE)  # (key, sources seen, abstract) -> hover Markdown
+    value = texts.get(cache_key)
     if value is None:
         value = await ls.on_search_thread(hover_text, ls, key, scope, abstract)
-        if len(ls.hover_texts) >= HOVER_CACHE:
-            ls.hover_texts.clear()
-        ls.hover_texts[cache_key] = value
+        texts.keep({cache_key: value})
     return value
 
 

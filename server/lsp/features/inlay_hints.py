@@ -31,15 +31,14 @@ def register(server: PaperciteServer) -> None:
         refs = keys_between(cursor.text, cursor.offset, end, cursor.parser, ls.settings.citation_commands)
         scope = ls.scope(params.text_document.uri)
         sources = ls.library.visible_sources(scope)
-        missing = {r.key for r in refs if (r.key, sources) not in ls.hint_titles}
+        titles = ls.index_cache("hint titles", TITLE_CACHE)  # (key, sources seen) -> label, tooltip
+        missing = {r.key for r in refs if (r.key, sources) not in titles}
         if missing:
             found = await ls.on_search_thread(hint_texts, ls, missing, scope)
-            if len(ls.hint_titles) + len(found) > TITLE_CACHE:
-                ls.hint_titles.clear()
-            ls.hint_titles.update(((key, sources), text) for key, text in found.items())
+            titles.keep({(key, sources): text for key, text in found.items()})
         hints = []
         for ref in refs:
-            text = ls.hint_titles.get((ref.key, sources))
+            text = titles.get((ref.key, sources))
             if text is not None:
                 label, tooltip = text
                 hints.append(types.InlayHint(position=cursor.lines.position(ref.end), label=label,
