@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from papercite.index.lines import LineIndex
 from papercite.index.model import Problem
 from papercite.index.readers import is_library
 from papercite.server.cli.errors import CliError
@@ -36,6 +37,7 @@ from papercite.server.documents.bibliographies import (
 )
 from papercite.server.documents.citations import syntax_for
 from papercite.server.documents.citations.parsers import PARSERS
+from papercite.server.documents.library import IndexUnusable, Library, ReadOnlyIndex
 
 REPORTED = ("error", "warning")
 PROJECT_FILES = 100_000  # files a folder may hold, and seconds to find them: a project, not a disk
@@ -97,11 +99,9 @@ def check_project(project: Project, index_dir: Path | None) -> tuple[list[Proble
         return _check_project(project, _library(index_dir, stack))
 
 
-def _library(index_dir: Path | None, stack: ExitStack):
+def _library(index_dir: Path | None, stack: ExitStack) -> Library:
     """The library over the index; a read-only index (a CI cache restored read-only) is only a
     cache, so the check goes on in a temporary index of its own, and says so."""
-    from papercite.server.documents.library import IndexUnusable, Library, ReadOnlyIndex
-
     try:
         library = Library(index_dir)
     except ReadOnlyIndex as err:  # read-only, and no usable index in it
@@ -143,11 +143,11 @@ def undefined_keys(library, scope, path: Path, text: str, syntax: str) -> list[P
     defined key (most often a typo)."""
     problems = []
     closest: dict[str, list[str]] = {}
+    lines = LineIndex(text)
     for ref in library.undefined(PARSERS[syntax].find_citations(text), scope):
         if ref.key not in closest:
             closest[ref.key] = library.closest_keys(ref.key, scope, count=1)
-        line = text.count("\n", 0, ref.start)
-        column = ref.start - (text.rfind("\n", 0, ref.start) + 1)
+        line, column = lines.line_col(ref.start)
         hint = f" (did you mean '{closest[ref.key][0]}'?)" if closest[ref.key] else ""
         problems.append(Problem(source=str(path), line=line, column=column, end_line=line,
                                 end_column=column + len(ref.key), severity="error", code="undefined-key",

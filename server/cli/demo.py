@@ -16,6 +16,14 @@ import textwrap
 from importlib.resources import files
 from pathlib import Path
 
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from papercite.index.readers import is_library
+from papercite.index.search import PaperSearch
+from papercite.index.store import PaperStore
+from papercite.server.documents.positions import Lines
+
 SAMPLE = Path(str(files("papercite.index") / "sample"))
 
 # What people type, and what they mean by it.
@@ -49,11 +57,8 @@ def run_demo(index_dir: Path | None = None) -> int:
 
 
 def ranked_searches(index: Path) -> None:
-    from papercite.index.search import PaperSearch
-    from papercite.index.store import PaperStore
-
     store = PaperStore(index)
-    libraries = sorted(p for p in SAMPLE.iterdir() if p.suffix in (".bib", ".json"))
+    libraries = sorted(p for p in SAMPLE.iterdir() if is_library(p))
     report = store.update(libraries)
     print(f"Indexed {report.papers} papers from {', '.join(p.name for p in libraries)} in {report.seconds:.2f} s.\n")
     search = PaperSearch(store)
@@ -66,9 +71,6 @@ def ranked_searches(index: Path) -> None:
 
 
 async def replay_session(workspace: Path, index: Path) -> None:
-    from lsprotocol import types
-    from pygls.lsp.client import LanguageClient
-
     client = LanguageClient("papercite-demo", "1.0")
     diagnostics: dict[str, list[types.Diagnostic]] = {}
     published = asyncio.Event()
@@ -119,8 +121,6 @@ async def replay_session(workspace: Path, index: Path) -> None:
 async def type_and_accept(client, path: Path, text: str, anchor: str, typed: str, versions: dict[str, int]) -> str:
     """Type a half-finished citation on a new line after `anchor`, show the completion list, and
     accept its first item as an editor does (apply its textEdit). Returns the new text."""
-    from lsprotocol import types
-
     lines = text.splitlines()
     line = next(i for i, value in enumerate(lines) if value.startswith(anchor)) + 1
     lines.insert(line, typed)
@@ -148,8 +148,6 @@ async def type_and_accept(client, path: Path, text: str, anchor: str, typed: str
 
 
 def send_text(client, path: Path, lines: list[str], versions: dict[str, int]) -> None:
-    from lsprotocol import types
-
     versions[path.name] += 1
     client.text_document_did_change(types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=versions[path.name]),
@@ -157,17 +155,12 @@ def send_text(client, path: Path, lines: list[str], versions: dict[str, int]) ->
 
 
 async def show_hovers(client, workspace: Path, texts: dict[str, str]) -> None:
-    from lsprotocol import types
-
     for name, key in (("draft.tex", "vaswani2017attention"), ("draft.tex", "smith2099imaginary"),
                       ("draft.md", "liu2019roberta")):
         text = texts[name]
-        offset = text.index(key) + 2
-        line = text.count("\n", 0, offset)
-        character = offset - (text.rfind("\n", 0, offset) + 1)
         hover = await client.text_document_hover_async(types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=(workspace / name).as_uri()),
-            position=types.Position(line=line, character=character)))
+            position=Lines(text).position(text.index(key) + 2)))
         print(f"{name}: hover on {key}")
         body = hover.contents.value if hover else "(nothing)"
         print(textwrap.indent(body, "  │ "))

@@ -1,6 +1,8 @@
 """The `papercite` command: serve, index, search, check, demo.
 
-Errors reach the user as one line on stderr and a non-zero exit, never a traceback.
+Errors reach the user as one line on stderr and a non-zero exit, never a traceback. Each command
+imports what it uses when it runs, for start-up time (`papercite search` loads no pygls, `serve`
+no tqdm, `--help` neither); no import here is late to dodge a cycle.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _store(args):
-    from papercite.index.store import IndexUnusable, PaperStore
+    from papercite.index.store import IndexUnusable, PaperStore  # deferred for start-up
 
     try:
         store = PaperStore(args.index_dir)
@@ -101,8 +103,8 @@ def _store(args):
 def library_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
     """Files named, plus the bibliographies found in folders named; and a problem per folder that
     could not be listed. A missing path, or one named that is no library file, is an error."""
-    from papercite.index.readers import library_problem
-    from papercite.server.documents.bibliographies import (
+    from papercite.index.readers import library_problem  # deferred for start-up
+    from papercite.server.documents.bibliographies import (  # deferred for start-up
         unlisted_folders,
         workspace_bibliographies,
     )
@@ -125,9 +127,9 @@ def library_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def cmd_index(args) -> int:
-    from tqdm import tqdm
+    from tqdm import tqdm  # deferred for start-up
 
-    from papercite.index.store import IndexUnusable
+    from papercite.index.store import IndexUnusable  # deferred for start-up
 
     files, unlisted = library_files(args.paths)
     store = _store(args)
@@ -152,7 +154,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from papercite.index.search import PaperSearch
+    from papercite.index.search import PaperSearch  # deferred for start-up
 
     store = _store(args)
     told = len(store.notices)
@@ -172,19 +174,19 @@ def cmd_search(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from papercite.server.lsp.serve import run  # pygls loads only for `serve`: index and search stay quick
+    from papercite.server.lsp.serve import run  # deferred for start-up: pygls loads only for `serve`
 
     return run(tcp=args.tcp, index_dir=args.index_dir, client_process=args.client_process)
 
 
 def cmd_check(args) -> int:
-    from papercite.server.cli.check import run_check
+    from papercite.server.cli.check import run_check  # deferred for start-up
 
     return run_check(args.paths, index_dir=args.index_dir, as_json=args.json)
 
 
 def cmd_demo(args) -> int:
-    from papercite.server.cli.demo import run_demo
+    from papercite.server.cli.demo import run_demo  # deferred for start-up
 
     return run_demo(index_dir=args.index_dir)
 

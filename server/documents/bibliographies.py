@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
+from papercite.index.lines import LineIndex
 from papercite.index.model import Problem
 from papercite.index.readers import (
     NotReadable,
     decode,
+    format_of,
     format_problem,
     library_problem,
     read_bytes,
@@ -107,11 +109,6 @@ def _resolve(ref: _Ref) -> tuple[Path, bool]:
     return (found, True) if found else (candidates[0], False)
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset)
-    return line, offset - (text.rfind("\n", 0, offset) + 1)
-
-
 def _unique(paths: Iterable[Path]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(paths))
 
@@ -145,7 +142,7 @@ def _magic_root(text: str, doc: Path) -> tuple[Path, int] | None:
     root = doc.parent / match["path"].strip("\"'")
     if not root.suffix:
         root = root.with_suffix(".tex")
-    return root.resolve(), _position(head, match.start())[0]
+    return root.resolve(), LineIndex(head).line_col(match.start())[0]
 
 
 def _is_literal(name: str) -> bool:
@@ -186,6 +183,7 @@ class _Project:
         self.seen.add(path)
         clean = _strip_comments(text)
         bases = _unique([self.root_dir, path.parent])
+        lines: LineIndex | None = None  # made for the first declaration: most files have none
         for match in _LATEX.finditer(clean):
             if match["cmd"] in _INCLUDES:
                 if depth < _MAX_INPUT_DEPTH:
@@ -193,7 +191,8 @@ class _Project:
                 continue
             for name, target, offset in _declared_names(match):
                 if _is_literal(name):
-                    self.refs.append(_Ref(name, target, path, *_position(clean, offset), bases))
+                    lines = lines or LineIndex(clean)
+                    self.refs.append(_Ref(name, target, path, *lines.line_col(offset), bases))
 
     def _follow(self, name: str, parent: Path, depth: int) -> None:
         """Read the first existing candidate: TeX tries ``name.tex`` before ``name``, from the
@@ -309,7 +308,7 @@ def _compose(text: str, source: Path, first_line: int, problems: list[Problem]) 
     R Markdown accept (``!expr``) do not make a valid header look broken. Leading blank lines
     make every position count from the top of ``source``. (yaml is imported here, not at
     start-up: ~8 ms a LaTeX user would wait for at every start.)"""
-    import yaml
+    import yaml  # deferred for start-up (the docstring says why)
 
     try:
         node = yaml.compose("\n" * first_line + text, Loader=yaml.SafeLoader)
@@ -387,8 +386,6 @@ def _metadata_files(node: yaml.MappingNode | None, source: Path, read: Reader,
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "venv", "build", "dist", "_build",
               "_site", "_freeze", "_book", "target"}
 _CONFIG_STEMS = ("_quarto", "_metadata", "_variables")
-_BIBTEX_SUFFIXES = {".bib", ".bibtex"}
-_DISCOVERED = {*_BIBTEX_SUFFIXES, ".json", ".yaml", ".yml"}  # listings (.txt) only when named
 
 
 @dataclass(frozen=True)
@@ -448,11 +445,11 @@ def is_bibliography_file(path: Path) -> bool:
     """A BibTeX file, or a JSON/YAML file whose first KB reads as CSL (`looks_like_bibliography`).
     A FIFO or device of such a name is one too, unopened, and so is one that cannot be read:
     indexing then says why it skips it."""
-    suffix = path.suffix.lower()
-    if suffix not in _DISCOVERED:
+    fmt = format_of(path)
+    if fmt is None or not fmt.discovered:
         return False
     try:
-        return looks_like_bibliography(path, "" if suffix in _BIBTEX_SUFFIXES else read_head(path))
+        return looks_like_bibliography(path, "" if fmt.sniff is None else read_head(path))
     except (NotReadable, PermissionError):
         return True
     except OSError:
@@ -462,11 +459,11 @@ def is_bibliography_file(path: Path) -> bool:
 def looks_like_bibliography(path: Path, text: str) -> bool:
     """Whether a file of this name and text (its first KB is enough) is a bibliography: BibTeX by
     its name, CSL by its content (`readers.format_problem`); package.json and tool configs are none."""
-    suffix = path.suffix.lower()
-    if suffix in _BIBTEX_SUFFIXES:
-        return True
-    return suffix in _DISCOVERED and not path.stem.startswith(_CONFIG_STEMS) \
-        and format_problem(path, text, empty_ok=False) is None
+    fmt = format_of(path)
+    if fmt is None or not fmt.discovered:
+        return False
+    return fmt.sniff is None or (not path.stem.startswith(_CONFIG_STEMS)
+                                 and format_problem(path, text, empty_ok=False) is None)
 
 
 # --- The libraries setting ---------------------------------------------------------------------

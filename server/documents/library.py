@@ -242,13 +242,13 @@ class Library:
     @cached_property
     def names(self) -> PaperNames:
         """Short names of papers in prose (imported when first asked: start-up is for completion)."""
-        from papercite.index.names import PaperNames
+        from papercite.index.names import PaperNames  # deferred for start-up
 
         return PaperNames(self.store)
 
     def paper_named(self, text: str, scope: Scope) -> Hit | None:
         """The one paper a title or a pasted reference string names, if it clearly names one."""
-        from papercite.index.match import paper_named
+        from papercite.index.match import paper_named  # deferred for start-up, as names
 
         return paper_named(text, self.searcher, prefer=scope.own_sources, within=self.visible_sources(scope))
 
@@ -292,7 +292,7 @@ class Library:
         return self._closest[(key, within, count)]
 
     def _closest_keys(self, key: str, within: frozenset[str], count: int) -> list[str]:
-        from papercite.index.match import keys_one_edit_from
+        from papercite.index.match import keys_one_edit_from  # deferred for start-up, as names
 
         near = keys_one_edit_from(key, self.store, within)
         if near:

@@ -50,10 +50,6 @@ class CitingDocument:
     refs: dict[str, tuple[KeyRef, ...]]
     stamp: Stamp | None = None
 
-    def braced(self, ref: KeyRef) -> bool:
-        """Whether a Markdown key is written `@{key}` (any text but `}` may go there)."""
-        return self.syntax == "markdown" and self.text[ref.start - 1:ref.start] == "{"
-
 
 @dataclass(frozen=True)
 class Refresh:

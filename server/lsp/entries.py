@@ -48,7 +48,7 @@ class Buffer:
 
 def current_text(ls: PaperciteServer, path: Path) -> Buffer:
     """The open buffer of ``path`` if the editor has it, else the file; CannotWrite when unreadable."""
-    from papercite.index.writers import CannotWrite
+    from papercite.index.writers import CannotWrite  # deferred for start-up: writers import bibtexparser and yaml (~100 ms)
     for uri, state in ls.documents.items():
         if state.path == path:
             document = ls.workspace.get_text_document(uri)
@@ -62,7 +62,7 @@ def current_text(ls: PaperciteServer, path: Path) -> Buffer:
 
 def add_entry_edit(ls: PaperciteServer, paper: Paper, target: Path) -> types.TextDocumentEdit:
     """The edit appending ``paper`` to ``target``; CannotWrite says why there is none."""
-    from papercite.index.writers import entry_insertion
+    from papercite.index.writers import entry_insertion  # deferred for start-up, as above
 
     fmt = entry_format(target)
     buffer = current_text(ls, target)
@@ -144,7 +144,7 @@ def register(server: PaperciteServer) -> None:
     async def add_entry(ls: PaperciteServer, uri: str, key: str, source: str) -> None:
         """After a completion item is inserted: add its paper to the document's bibliography,
         unless the bibliography has it by now."""
-        from papercite.index.writers import CannotWrite
+        from papercite.index.writers import CannotWrite  # deferred for start-up, as above
 
         if uri not in ls.documents or ls.documents[uri].syntax is None:
             ls.tell(types.MessageType.Warning, f"papercite: cannot add {key}: {uri} is not an open document")

@@ -7,11 +7,13 @@ import logging
 
 from lsprotocol import types
 
+from papercite.index.readers import DISCOVERED_EXTENSIONS
 from papercite.server.documents.library import stop_children
 from papercite.server.documents.settings import SECTION
 from papercite.server.lsp.server import PaperciteServer
 
-LIBRARY_GLOBS = ("**/*.bib", "**/*.bibtex", "**/*.json", "**/*.yaml", "**/*.yml", "**/_quarto.yml")
+# watched: the files a workspace walk finds as bibliographies, and Quarto projects (they declare them)
+LIBRARY_GLOBS = (*(f"**/*{extension}" for extension in DISCOVERED_EXTENSIONS), "**/_quarto.yml")
 
 log = logging.getLogger("papercite")
 

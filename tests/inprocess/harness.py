@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 from pygls.workspace import Workspace
 
@@ -73,16 +72,3 @@ class InProcess:
                 return self.published[uri]
             await asyncio.sleep(0.05)
         raise AssertionError(f"no diagnostics published for {uri}")
-
-
-@pytest.fixture
-async def lsp(tmp_path: Path):
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "refs.bib").write_text(LIBRARY)
-    server = InProcess(root, tmp_path / "index")
-    await server.start()
-    yield server
-    server.server.search_thread.shutdown(wait=True)
-    server.server.index_thread.shutdown(wait=True)
-    server.server.library.store.close()

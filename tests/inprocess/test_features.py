@@ -6,8 +6,6 @@ import json
 
 from lsprotocol import types
 
-from .harness import lsp  # noqa: F401 (fixture)
-
 DOC = "\\documentclass{article}\n\\begin{document}\n%s\n\\bibliography{refs}\n\\end{document}\n"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from papercite.index.model import Paper
-from papercite.server.documents.citations import KeyRef
+from papercite.server.documents.citations import KeyRef, markdown
 from papercite.server.lsp.unused import unused_entries
 from papercite.server.documents.workspace import Buffer, CitingDocuments, citing_files
 
@@ -64,7 +64,9 @@ def test_which_files_and_what_they_cite(root: Path):
     assert cited(workspace, "odd key") == [("index.qmd", "odd key")]
     (odd_doc, odd_ref), = workspace.citations_of("odd key")
     (bare_doc, bare_ref), = workspace.citations_of("d")
-    assert odd_doc.braced(odd_ref) and not bare_doc.braced(bare_ref)
+    # written @{odd key}, the citation holds a key with a space; a bare @d does not
+    assert markdown.valid_key("odd key", odd_doc.text, odd_ref)
+    assert not markdown.valid_key("odd key", bare_doc.text, bare_ref)
     assert cited(workspace, "b") == [("main.tex", "b"), ("more.Rmd", "b")]
     assert workspace.citations_of("commented") == [] and workspace.citations_of("hidden") == []
 

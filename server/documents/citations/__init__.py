@@ -1,8 +1,9 @@
 """Where citations are in a document, as pure functions over its text (no LSP here).
 
-`latex` and `markdown` each offer `find_citations`, `completion_context` and `key_at`; all offsets
-count code points, the server converts them to the client's position encoding. This module holds
-the result types, the choice of syntax for a document, and the helpers both syntaxes share.
+`latex` and `markdown` are each a `CitationSyntax` (`parsers.PARSERS` maps a document's syntax to
+its module); all offsets count code points, the server converts them to the client's position
+encoding. This module holds that interface, the result types, the choice of syntax for a document,
+and the helpers both syntaxes share.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 Syntax = Literal["latex", "markdown"]
 
@@ -50,6 +51,36 @@ class CompletionContext:
     start: int
     end: int
     existing: str
+
+
+class CitationSyntax(Protocol):
+    """What a citation syntax module offers, the same for each (tests/unit/test_interfaces.py
+    checks that the modules have these functions, with these parameters)."""
+
+    def find_citations(self, text: str, extra_commands: Iterable[str] = ()) -> list[Citation]:
+        """Every citation in the document, in order."""
+        ...
+
+    def completion_context(self, text: str, offset: int, extra_commands: Iterable[str] = ()) -> CompletionContext | None:
+        """The key being typed at `offset`, or None when the cursor is not where a key goes."""
+        ...
+
+    def key_at(self, text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef | None:
+        """The cited key under the cursor (at its start, inside it, or just after its end)."""
+        ...
+
+    def citation_for(self, key: str) -> str | None:
+        """The citation a "cite this paper" action writes, None for a key no citation can hold."""
+        ...
+
+    def valid_key(self, key: str, text: str, ref: KeyRef) -> bool:
+        """Whether the citation of `ref` in `text` can hold `key` in place of its key."""
+        ...
+
+    def key_rule(self, text: str, ref: KeyRef) -> tuple[str, str]:
+        """How the citation of `ref` is written and what a key there may hold, as a refusal says
+        it: ("in LaTeX", "a key holds no spaces ...")."""
+        ...
 
 
 _LATEX_IDS = frozenset({"latex", "tex", "plaintex"})

@@ -121,12 +121,20 @@ def key_at(text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef
 
 def citation_for(key: str) -> str | None:
     """The citation a "cite this paper" action writes, None for a key `\\cite` cannot hold."""
-    return f"\\cite{{{key}}}" if valid_key(key) else None
+    return f"\\cite{{{key}}}" if _holds(key) else None
 
 
-def valid_key(key: str) -> bool:
-    """Whether a citation can hold `key` whole: no space and none of `,{}%\\#~` (the `*` of
-    `\\nocite{*}` is no key)."""
+def valid_key(key: str, text: str, ref: KeyRef) -> bool:
+    """Whether a citation can hold `key` whole; every LaTeX citation holds the same keys."""
+    return _holds(key)
+
+
+def key_rule(text: str, ref: KeyRef) -> tuple[str, str]:
+    return "in LaTeX", "a key holds no spaces and none of , { } % \\ # ~"
+
+
+def _holds(key: str) -> bool:
+    """No space and none of `,{}%\\#~` (the `*` of `\\nocite{*}` is no key)."""
     return bool(_VALID_KEY.fullmatch(key)) and key != "*"
 
 

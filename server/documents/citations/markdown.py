@@ -105,12 +105,29 @@ def key_at(text: str, offset: int, extra_commands: Iterable[str] = ()) -> KeyRef
 def citation_for(key: str) -> str | None:
     """The citation a "cite this paper" action writes: `[@key]`, braced when pandoc would not
     read the key bare (`[@{odd key}]`)."""
-    if valid_key(key, braced=False):
+    if _holds(key, braced=False):
         return f"[@{key}]"
-    return f"[@{{{key}}}]" if valid_key(key, braced=True) else None
+    return f"[@{{{key}}}]" if _holds(key, braced=True) else None
 
 
-def valid_key(key: str, braced: bool) -> bool:
+def valid_key(key: str, text: str, ref: KeyRef) -> bool:
+    """Whether the citation of `ref` holds `key`: as it is written, `@key` or `@{key}`."""
+    return _holds(key, _braced(text, ref))
+
+
+def key_rule(text: str, ref: KeyRef) -> tuple[str, str]:
+    if _braced(text, ref):
+        return "as @{...}", "a key holds no } or line break, and no space at either end"
+    return "as a bare @key in pandoc Markdown", (f"write that citation @{{{ref.key}}} first, or choose a key of "
+                                                  "letters, digits and inner punctuation")
+
+
+def _braced(text: str, ref: KeyRef) -> bool:
+    """Whether the key is written `@{key}` (any text but `}` may go there)."""
+    return text[ref.start - 1:ref.start] == "{"
+
+
+def _holds(key: str, braced: bool) -> bool:
     """Whether `@key` (`@{key}` when braced) reads back as this key: pandoc's grammar for a bare
     key, not taken for a cross-reference (`fig-`, `sec:`); in braces, anything but `}` and line
     breaks, without outer spaces."""

@@ -1,8 +1,6 @@
 """The citation parser of each syntax (kept apart from the package's __init__, which both parser
 modules import)."""
 
-from types import ModuleType
+from papercite.server.documents.citations import CitationSyntax, Syntax, latex, markdown
 
-from papercite.server.documents.citations import latex, markdown
-
-PARSERS: dict[str, ModuleType] = {"latex": latex, "markdown": markdown}
+PARSERS: dict[Syntax, CitationSyntax] = {"latex": latex, "markdown": markdown}

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from papercite.index.readers import rekeyed
-from papercite.server.documents.citations import KeyRef, latex, markdown
+from papercite.index.readers import entry_format, rekeyed
+from papercite.server.documents.citations import KeyRef
+from papercite.server.documents.citations.parsers import PARSERS
 from papercite.server.documents.positions import Lines
 from papercite.server.documents.workspace import MAX_DOCUMENTS, CitingDocument
 from papercite.server.lsp.entries import workspace_edit
@@ -78,7 +79,7 @@ def rename_edit(ls: PaperciteServer, target: Target, entry: EntryPlace, new_key:
         return types.WorkspaceEdit(changes={})
     rekey = rekeyed(entry.paper, new_key)
     if rekey is None:
-        rule = BIBTEX_RULE if entry.source.path.suffix.lower() in (".bib", ".bibtex") else CSL_RULE
+        rule = BIBTEX_RULE if entry_format(entry.source.path) == "bibtex" else CSL_RULE
         raise Refusal(f"'{new_key}' cannot be the key of the entry in {entry.source.path.name} ({rule})")
     refresh = refresh_citing(ls, target.snap)
     citations = ls.citing.citations_of(old_key)
@@ -110,17 +111,12 @@ def rename_edit(ls: PaperciteServer, target: Target, entry: EntryPlace, new_key:
 
 def check_citable(new_key: str, document: CitingDocument, ref: KeyRef) -> None:
     """Refuse a key this citation's syntax cannot hold, naming the place."""
-    if latex.valid_key(new_key) if document.syntax == "latex" else markdown.valid_key(new_key, document.braced(ref)):
+    syntax = PARSERS[document.syntax]
+    if syntax.valid_key(new_key, document.text, ref):
         return
     where = f"{document.path.name}:{Lines(document.text).position(ref.start).line + 1}"
-    if document.syntax == "latex":
-        raise Refusal(f"'{new_key}' cannot be cited in LaTeX ({where}): a key holds no spaces and none of "
-                      ", { } % \\ # ~")
-    if document.braced(ref):
-        raise Refusal(f"'{new_key}' cannot be cited as @{{...}} ({where}): a key holds no }} or line break, "
-                      "and no space at either end")
-    raise Refusal(f"'{new_key}' cannot be cited as a bare @key in pandoc Markdown ({where}): write that "
-                  f"citation @{{{ref.key}}} first, or choose a key of letters, digits and inner punctuation")
+    written, rule = syntax.key_rule(document.text, ref)
+    raise Refusal(f"'{new_key}' cannot be cited {written} ({where}): {rule}")
 
 
 def taken(ls: PaperciteServer, target: Target, entry: EntryPlace, new_key: str) -> str | None:

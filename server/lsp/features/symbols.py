@@ -10,6 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from papercite.index.lines import units_of
 from papercite.index.model import Paper
 from papercite.server.documents.positions import Lines
 from papercite.server.lsp.render import author_year, shorten
@@ -101,8 +102,7 @@ def entry_range(ls: PaperciteServer, uri: str, paper: Paper) -> types.Range:
     if found is not None:
         return found[2].span_range(paper.span)
     span = paper.span
-    last_line = paper.raw[paper.raw.rfind("\n") + 1:]
-    end = Lines(last_line, ls.workspace.position_encoding).position(len(last_line)).character
+    end = units_of(paper.raw[paper.raw.rfind("\n") + 1:], ls.workspace.position_encoding)  # its last line
     if span.end_line == span.start_line:
         end += span.start_col
     return types.Range(start=types.Position(line=span.start_line, character=span.start_col),
