@@ -1,6 +1,7 @@
-"""Readers, one module per library format. Each exposes ``parse(text, source) -> ReadResult``;
-this module picks the reader for a path, decides which files may be read as libraries at all,
-reads them without ever blocking, and decodes the bytes."""
+"""Library formats and their readers. This module declares what a reader is (`Reader`,
+`KeyedReader`), holds the one table of formats (`FORMATS`: extensions, sniffing, reader) that
+picks the reader for a path and decides which files may be read as libraries at all, reads them
+without ever blocking, and decodes the bytes. One module per reader: bibtex, csl, listing."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ EntryFormat = Literal["bibtex", "csl-json", "csl-yaml"]
 class Format:
     """A library format: the names its files have, how a file's start shows it is one (`sniff`:
     why it is not, None when it may be), and its reader (a module of this package, imported when
-    first used: bibtexparser costs ~100 ms to import)."""
+    first used: importing bibtexparser is slow for start-up)."""
 
     name: str
     extensions: tuple[str, ...]

@@ -638,8 +638,8 @@ def _authors(value: str) -> list[Author]:
 
 @lru_cache(maxsize=65536)
 def _author(name: str) -> Author | None:
-    """One name, cached: the same people recur across a library, and splitting a name costs
-    ~10 µs. A name wholly in braces (`{World Health Organization}`) is corporate."""
+    """One name, cached: the same people recur across a library, and splitting a name is not
+    cheap. A name wholly in braces (`{World Health Organization}`) is corporate."""
     if not name or name.lower() == "others":
         return None
     if name.startswith("{") and _closing_delimiter(name, 0) == len(name) - 1:

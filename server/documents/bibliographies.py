@@ -307,7 +307,7 @@ def _compose(text: str, source: Path, first_line: int, problems: list[Problem]) 
     """The YAML's node tree, not its values: positions come for free, and tags pandoc and
     R Markdown accept (``!expr``) do not make a valid header look broken. Leading blank lines
     make every position count from the top of ``source``. (yaml is imported here, not at
-    start-up: ~8 ms a LaTeX user would wait for at every start.)"""
+    start-up: a LaTeX user would wait for it at every start.)"""
     import yaml  # deferred for start-up (the docstring says why)
 
     try:

@@ -7,8 +7,8 @@ writes the file: it sends a text edit, against the editor's buffer (with its ver
 file is open there, else against the file on disk. Quick fixes carry the edit; a completion item
 carries the `papercite.addEntry` command, run after the item is inserted.
 
-papercite.index.writers is imported where it is used: it loads the BibTeX and YAML readers
-(~25 ms), which start-up otherwise does without.
+papercite.index.writers is imported where it is used: it loads the BibTeX and YAML readers,
+which start-up otherwise does without.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Buffer:
 
 def current_text(ls: PaperciteServer, path: Path) -> Buffer:
     """The open buffer of ``path`` if the editor has it, else the file; CannotWrite when unreadable."""
-    from papercite.index.writers import CannotWrite  # deferred for start-up: writers import bibtexparser and yaml (~100 ms)
+    from papercite.index.writers import CannotWrite  # deferred for start-up (module docstring)
     for uri, state in ls.documents.items():
         if state.path == path:
             document = ls.workspace.get_text_document(uri)

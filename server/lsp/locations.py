@@ -203,9 +203,9 @@ async def target_at(ls: PaperciteServer, uri: str, position: types.Position) -> 
 
 class SourceCache:
     """Bibliography texts with their line tables and entries, kept while unchanged: for a 3 MB
-    library of 2,000 entries the line table costs ~17 ms and decoding the entries ~70 ms, too much
-    for every request. A buffer is known by its version, a file by its size and mtime; entries also
-    by the index's generation (a new one after every commit). Search thread only."""
+    library of 2,000 entries the line table and decoding the entries cost too much for every request
+    (measured: README, Benchmarks). A buffer is known by its version, a file by its size and mtime;
+    entries also by the index's generation (a new one after every commit). Search thread only."""
 
     SIZE = 8
 

@@ -12,11 +12,10 @@ header follows before the input ends, the server says why and exits with status 
 editor restarts it.
 
 Reading. pygls reads stdin on its thread pool: one hand-off to a worker and back for each header
-line and each body, three a message, each waking two threads. Measured on the 10k benchmark that
-was half of a hover's round trip (0.53 ms, 0.23 ms without) and 0.6 ms of every keystroke (a
-didChange and a completion request). Editors start a language server with stdin a pipe (Neovim,
-Emacs) or a socket (VS Code, through libuv), which the loop can watch like any other; anything
-else (a file, a terminal, Windows) is read in chunks on a worker thread.
+line and each body, three a message, each waking two threads: half of a hover's round trip, and a
+good part of every keystroke's (measured: README, Benchmarks). Editors start a language server with
+stdin a pipe (Neovim, Emacs) or a socket (VS Code, through libuv), which the loop can watch like any
+other; anything else (a file, a terminal, Windows) is read in chunks on a worker thread.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def _action(ls: PaperciteServer, uri: str, version: int, replace: types.Range, f
             text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
             edits=[types.TextEdit(range=replace, new_text=fix.text)]))
     if fix.add is not None:
-        from papercite.index.writers import CannotWrite  # deferred for start-up: writers import bibtexparser and yaml (~100 ms)
+        from papercite.index.writers import CannotWrite  # deferred for start-up, as in entries.py
 
         target = target_bibliography(scope)
         try:

@@ -48,10 +48,10 @@ def register(server: PaperciteServer) -> None:
 
 
 class ItemCache:
-    """Completion rows of papers, encoded as JSON, less what each request sets (range, rank,
-    filter text). Making a row (decoding the record, writing its documentation: ~70 µs) costs
-    more than finding the paper, and a keystroke can bring fifty new papers. So rows are made
-    ahead of typing, after a document's first completion: every paper's when the index is small
+    """Completion rows of papers, encoded as JSON, less what each request sets (range, rank, filter
+    text). Making a row (decoding the record, writing its documentation) costs more than finding the
+    paper (measured: README, Benchmarks), and a keystroke can bring fifty new papers. So rows are
+    made ahead of typing, after a document's first completion: every paper's when the index is small
     enough to hold in memory (Library.rows_to_prepare), else those of the document's own
     bibliographies; rows of other papers are kept once made, the last SIZE of them."""
 
