@@ -1,10 +1,10 @@
 """LaTeX field values to plain Unicode, for display and search.
 
-Called for every field of every entry (100k-entry libraries), and pylatexenc costs ~150 µs a
-value, so there are three tiers: plain strings only get their whitespace collapsed; values whose
-only LaTeX is braces, accents, special letters, escapes, dashes and ties are converted with
-regexes (same result as pylatexenc, which the tests check on the real corpora); the rest
-(math, macros) goes through pylatexenc.
+Called for every field of every entry (100k-entry libraries), and pylatexenc is slow for that
+(measured: README, Benchmarks), so there are three tiers: plain strings only get their whitespace
+collapsed; values whose only LaTeX is braces, accents, special letters, escapes, dashes and ties are
+converted with regexes (same result as pylatexenc, which the tests check on the real corpora); the
+rest (math, macros) goes through pylatexenc.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ Two stages, both bounded so that no keystroke can take long:
    the exact key, a key prefix, the start of the title, title words, the first author, the year,
    papers of the document's own bibliography.
 
-Whoosh's own matchers and scoring are not used on this path: in pure Python they cost tens of µs
-a posting, which is what made common words take 100 ms at 100k papers.
+Whoosh's own matchers and scoring are not used on this path: in pure Python a posting costs
+more than the whole re-rank, which is what made common words slow in a large library
+(measured: README, Benchmarks).
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ class IndexView:
     def own_table(self, sources: frozenset[str]) -> tuple[dict[str, frozenset[int]], dict[int, str]] | None:
         """For own_starting: documents by the first one and two letters of their words, and
         each document's words as one string, each after a space (a prefix test is then one
-        substring search in C); ~10 ms to make for a thousand papers."""
+        substring search in C); kept, as it is not cheap to make."""
         table = self._own_tables.get(sources)
         if table is None:
             docs = self.union("source", sources)
@@ -238,7 +239,7 @@ class IndexView:
         return self.store.blobs(self.searcher)[docnum]
 
     def stored(self, docnum: int) -> dict:
-        """Stored fields (Whoosh decompresses and unpickles them: ~40 µs a document)."""
+        """Stored fields (Whoosh decompresses and unpickles them, held papers excepted)."""
         fields = self._held.get(docnum) or self._stored.get(docnum)
         if fields is None:
             fields = self._stored[docnum] = self.searcher.stored_fields(docnum)
@@ -339,7 +340,7 @@ class IndexView:
 
 
 def _blocks(matcher):
-    """Posting ids a block at a time. Whoosh's per-posting API costs ~1 µs an id in Python; its
+    """Posting ids a block at a time. Whoosh's per-posting API is a Python call an id; its
     blocks hold delta-encoded ids, which `accumulate` decodes in C."""
     if not hasattr(matcher, "_read_data") or getattr(matcher, "_byteids", False):
         yield tuple(matcher.all_ids())  # not a Whoosh 3 posting list: the slow, public way

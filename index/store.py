@@ -102,8 +102,8 @@ def default_index_dir() -> Path:
 class WORDS(KEYWORD):
     """A field indexed from a list of distinct, already-normalised words (`text.unique_words`).
 
-    Whoosh's analyzer chain costs ~2 µs a token in Python; one C regex per text and this
-    pass-through make indexing twice as fast, which is what brings 100k papers under 100 s."""
+    Whoosh's analyzer chain runs in Python a token at a time; one C regex per text and this
+    pass-through make indexing about twice as fast (measured: README, Benchmarks)."""
 
     def index(self, value, **kwargs):
         encoded = b"" if isinstance(self.format, Existence) else pack_uint(1)
@@ -672,7 +672,7 @@ class PaperStore:
 
     def blobs(self, searcher):
         """The column of paper records for this searcher (opening it reads every document's
-        offset: ~0.5 ms at 10k papers, so it is kept until the searcher changes)."""
+        offset, so it is kept until the searcher changes)."""
         if self._blobs is None or self._blobs[0] is not searcher:
             self._blobs = (searcher, searcher.reader().column_reader("blob"))
         return self._blobs[1]

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from bibtexparser.model import Entry
+from bibtexparser.splitter import Splitter
 
 from papercite.index.model import Author, Paper
 from papercite.index.readers import EntryFormat, entry_format
@@ -190,9 +192,6 @@ def _braces_encoded(value: str) -> str:
 
 def macros_used(entry: str) -> set[str]:
     """The @string macros (lower case) an entry's field values use, predefined months left out."""
-    from bibtexparser.model import Entry
-    from bibtexparser.splitter import Splitter
-
     used: set[str] = set()
     for block in Splitter(entry).split().blocks:
         if isinstance(block, Entry):

@@ -1,2 +1,3 @@
-"""papercite's language server: thin LSP handlers over the paper index. Importing this package is
-cheap (pygls loads only when the server starts), so the CLI's index/search commands stay fast."""
+"""papercite's server side, in layers: documents (LSP-free project logic over the index), lsp
+(the language server) and cli (the command line). Importing this package is cheap (pygls loads
+only when the server starts), so the CLI's index/search commands stay fast."""

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from papercite.server import stdio
-from papercite.server.stdio import Frames, LoopReader, ThreadReader, Unframeable, loop_can_read
+from papercite.server.lsp import stdio
+from papercite.server.lsp.stdio import Frames, LoopReader, ThreadReader, Unframeable, loop_can_read
 
 
 def frame(message: dict) -> bytes:

@@ -1,6 +1,7 @@
-"""Readers, one module per library format. Each exposes ``parse(text, source) -> ReadResult``;
-this module picks the reader for a path, decides which files may be read as libraries at all,
-reads them without ever blocking, and decodes the bytes."""
+"""Library formats and their readers. This module declares what a reader is (`Reader`,
+`KeyedReader`), holds the one table of formats (`FORMATS`: extensions, sniffing, reader) that
+picks the reader for a path and decides which files may be read as libraries at all, reads them
+without ever blocking, and decodes the bytes. One module per reader: bibtex, csl, listing."""
 
 from __future__ import annotations
 
@@ -10,48 +11,114 @@ import importlib
 import os
 import re
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
+from papercite.index.lines import LineIndex
 from papercite.index.model import Paper, Problem, ReadResult, Span
 
-# Extension -> reader module name (imported lazily: bibtexparser costs ~100 ms to import).
-FORMATS = {
-    ".bib": "bibtex",
-    ".bibtex": "bibtex",
-    ".json": "csl",
-    ".yaml": "csl",
-    ".yml": "csl",
-    ".txt": "listing",
-}
+
+class Reader(Protocol):
+    """What a reader module (bibtex.py, csl.py, listing.py) offers: a library's text read into
+    papers and problems, never raising for bad content."""
+
+    def parse(self, text: str, source: str) -> ReadResult: ...
+
+
+class KeyedReader(Reader, Protocol):
+    """A reader of a format whose entries write their key (a listing's keys are generated), so
+    that rename can give an entry another one (`rekeyed`)."""
+
+    def written_key(self, raw: str, start: int, end: int, key: str, source: str) -> str | None:
+        """How ``key`` is written in place of raw[start:end], an entry's key, in this format;
+        None when the format cannot hold it."""
+        ...
+
+    def entry_papers(self, raw: str, source: str) -> list[Paper]:
+        """The papers of one entry's text read on its own."""
+        ...
 
 
 EntryFormat = Literal["bibtex", "csl-json", "csl-yaml"]
 
 
-def entry_format(path: Path) -> EntryFormat | None:
-    """How a bibliography file of this name writes its entries (None: a listing, or unknown)."""
-    reader = FORMATS.get(path.suffix.lower())
-    if reader == "bibtex":
-        return "bibtex"
-    if reader == "csl":
-        return "csl-json" if path.suffix.lower() == ".json" else "csl-yaml"
-    return None
+@dataclass(frozen=True)
+class Format:
+    """A library format: the names its files have, how a file's start shows it is one (`sniff`:
+    why it is not, None when it may be), and its reader (a module of this package, imported when
+    first used: importing bibtexparser is slow for start-up)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    reader_module: str
+    entry_format: EntryFormat | None  # how its entries are written (None: generated from a Paper)
+    sniff: Callable[[str, bool], str | None] | None  # None: the name is enough
+    discovered: bool  # found by a workspace walk; else read only when named
+
+    def reader(self) -> Reader:
+        return importlib.import_module(f"papercite.index.readers.{self.reader_module}")
+
+    def keyed_reader(self) -> KeyedReader | None:
+        """The reader, when entries of this format write their key."""
+        return self.reader() if self.entry_format is not None else None
 
 
-def is_library(path: Path) -> bool:
-    """Whether the name is that of a library format (the content is `library_problem`'s question)."""
-    return path.suffix.lower() in FORMATS
+def _csl_json_problem(head: str, empty_ok: bool) -> str | None:
+    if empty_ok and _EMPTY.match(head):
+        return None
+    csl = _CSL_JSON_OBJECT.match(head) or (_CSL_JSON_LIST.match(head) and _CSL_JSON_KEY.search(head))
+    return None if csl else "not a CSL-JSON bibliography (no list of items with an \"id\" in its first KB)"
 
 
-LIBRARY_NAMES = ".bib, .json, .yaml, .yml or a .txt paper listing"
-MAX_FILE_BYTES = 512 * 2**20  # far above any real library; a bound, so no file is read without end
-SNIFF_BYTES = 4096  # what a format sniff reads of a file
+def _csl_yaml_problem(head: str, empty_ok: bool) -> str | None:
+    if empty_ok and _EMPTY.match(head):
+        return None
+    return None if _CSL_YAML.search(head) else "not a CSL-YAML bibliography (no references: or - id: in its first KB)"
+
+
+def _listing_problem(head: str, empty_ok: bool) -> str | None:
+    return None if "\x00" not in head else "not a paper listing (not text)"
+
+
 _CSL_JSON_LIST = re.compile(r"\A\s*\[\s*\{")
 _EMPTY = re.compile(r"\s*(?:\[\s*\]\s*)?\Z")
 _CSL_JSON_OBJECT = re.compile(r'\A\s*\{\s*"(?:items|references)"\s*:')
 _CSL_JSON_KEY = re.compile(r'"(?:id|type)"\s*:')
 _CSL_YAML = re.compile(r"^(?:references\s*:|-\s+id\s*:)", re.M)
+
+FORMATS = (
+    Format("BibTeX", (".bib", ".bibtex"), "bibtex", "bibtex", None, discovered=True),
+    Format("CSL-JSON", (".json",), "csl", "csl-json", _csl_json_problem, discovered=True),
+    Format("CSL-YAML", (".yaml", ".yml"), "csl", "csl-yaml", _csl_yaml_problem, discovered=True),
+    Format("paper listing", (".txt",), "listing", None, _listing_problem, discovered=False),
+)
+"""The one table of library formats: discovery, the `libraries` globs, file watching and the
+readers all go by it."""
+_BY_EXTENSION = {extension: fmt for fmt in FORMATS for extension in fmt.extensions}
+DISCOVERED_EXTENSIONS = tuple(ext for fmt in FORMATS if fmt.discovered for ext in fmt.extensions)
+
+
+def format_of(path: Path | str) -> Format | None:
+    """The library format a file of this name would be in (None: no library's name)."""
+    return _BY_EXTENSION.get(os.path.splitext(path)[1].lower())
+
+
+def entry_format(path: Path) -> EntryFormat | None:
+    """How a bibliography file of this name writes its entries (None: a listing, or unknown)."""
+    fmt = format_of(path)
+    return fmt.entry_format if fmt else None
+
+
+def is_library(path: Path) -> bool:
+    """Whether the name is that of a library format (the content is `library_problem`'s question)."""
+    return format_of(path) is not None
+
+
+LIBRARY_NAMES = ".bib, .json, .yaml, .yml or a .txt paper listing"  # FORMATS as messages name them
+MAX_FILE_BYTES = 512 * 2**20  # far above any real library; a bound, so no file is read without end
+SNIFF_BYTES = 4096  # what a format sniff reads of a file
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
           stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
 
@@ -108,22 +175,14 @@ def format_problem(path: Path, head: bytes | str, *, empty_ok: bool = True) -> s
     "id" or "type" (or an object holding one under "items"/"references"), CSL-YAML has a top-level
     ``references:`` or a list of items with ``id:``, a listing is text. An empty file or list is a
     library yet to be filled, unless ``empty_ok`` is false (a workspace walk: nothing says it is one)."""
-    fmt = FORMATS.get(path.suffix.lower())
+    fmt = format_of(path)
     if fmt is None:
         return f"not a library file ({LIBRARY_NAMES})"
-    if fmt == "bibtex":
+    if fmt.sniff is None:
         return None
     if isinstance(head, bytes):
         head = head[:SNIFF_BYTES].decode("utf-8", "ignore")
-    head = head[:SNIFF_BYTES].lstrip("\ufeff")
-    if fmt == "listing":
-        return None if "\x00" not in head else "not a paper listing (not text)"
-    if empty_ok and _EMPTY.match(head):
-        return None
-    if path.suffix.lower() == ".json":
-        csl = _CSL_JSON_OBJECT.match(head) or (_CSL_JSON_LIST.match(head) and _CSL_JSON_KEY.search(head))
-        return None if csl else "not a CSL-JSON bibliography (no list of items with an \"id\" in its first KB)"
-    return None if _CSL_YAML.search(head) else "not a CSL-YAML bibliography (no references: or - id: in its first KB)"
+    return fmt.sniff(head[:SNIFF_BYTES].lstrip("\ufeff"), empty_ok)
 
 
 def library_problem(path: Path) -> str | None:
@@ -131,10 +190,11 @@ def library_problem(path: Path) -> str | None:
     that come from a setting's glob, a document's declaration or a workspace walk. The name
     first, then a regular file (looked at, never opened blocking), then its first KB when the
     name is not enough (`format_problem`)."""
-    if not is_library(path):
+    fmt = format_of(path)
+    if fmt is None:
         return format_problem(path, "")
     try:
-        if FORMATS[path.suffix.lower()] == "bibtex":
+        if fmt.sniff is None:
             check_regular(path, os.stat(path).st_mode)
             return None
         return format_problem(path, read_head(path))
@@ -216,13 +276,12 @@ def encoding_name(encoding: str) -> str:
     return _ENCODING_NAMES.get(encoding) or encoding.upper().replace("_", "-")
 
 
-def parse_text(text: str, source: str, fmt: str | None = None) -> ReadResult:
+def parse_text(text: str, source: str) -> ReadResult:
     """Parse already-decoded text (an editor buffer, say) with the reader for ``source``."""
-    fmt = fmt or FORMATS.get(Path(source).suffix.lower())
+    fmt = format_of(source)
     if fmt is None:
         return ReadResult(problems=[Problem(source=source, line=0, message=f"unknown library format: {Path(source).suffix or 'no extension'}")])
-    module = importlib.import_module(f"papercite.index.readers.{fmt}")
-    result = module.parse(text, source)
+    result = fmt.reader().parse(text, source)
     result.problems += [problem for paper in result.papers if (problem := clipped(paper)) is not None]
     if (lost := replacement_characters(text, source)) is not None:
         result.problems.insert(0, lost)
@@ -290,8 +349,7 @@ def replacement_characters(text: str, source: str) -> Problem | None:
     at = text.find("\ufffd")
     if at == -1:
         return None
-    line = text.count("\n", 0, at)
-    column = at - (text.rfind("\n", 0, at) + 1)
+    line, column = LineIndex(text).line_col(at)
     more = text.count("\ufffd") - 1
     return Problem(source=source, line=line, column=column, end_line=line, end_column=column + 1,
                    severity="warning", code="encoding",
@@ -300,15 +358,12 @@ def replacement_characters(text: str, source: str) -> Problem | None:
                            + "; reopen it with its real encoding (Latin-1?) before saving")
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
 def key_in_raw(paper: Paper) -> tuple[int, int] | None:
     """Where ``paper.raw`` spells the key (its ``key_span``, as offsets into the entry's text);
     None when the key was generated (the entry has none) or the reader could not place it."""
     if paper.key_span is None or paper.span is None:
         return None
-    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(paper.raw)]
+    starts = LineIndex(paper.raw).starts
 
     def offset(line: int, column: int) -> int | None:
         index = line - paper.span.start_line
@@ -331,15 +386,15 @@ def rekeyed(paper: Paper, key: str) -> tuple[int, int, str] | None:
     written key or its format cannot hold ``key``: the edited entry, read again on its own, must
     have exactly that key."""
     place = key_in_raw(paper)
-    fmt = FORMATS.get(Path(paper.source).suffix.lower())
-    if place is None or fmt not in ("bibtex", "csl"):
-        return None
-    module = importlib.import_module(f"papercite.index.readers.{fmt}")
-    if not module.valid_key(key):
+    fmt = format_of(paper.source)
+    reader = fmt.keyed_reader() if fmt else None
+    if place is None or reader is None:
         return None
     start, end = place
-    spelled = module.spell_key(paper.raw, start, end, key, paper.source)
-    papers = module.parse(module.standalone(paper.raw[:start] + spelled + paper.raw[end:]), paper.source).papers
+    spelled = reader.written_key(paper.raw, start, end, key, paper.source)
+    if spelled is None:
+        return None
+    papers = reader.entry_papers(paper.raw[:start] + spelled + paper.raw[end:], paper.source)
     if len(papers) != 1 or papers[0].key != key or papers[0].key_generated:
         return None
     return start, end, spelled

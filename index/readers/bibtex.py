@@ -25,6 +25,7 @@ from bibtexparser.model import (
 from bibtexparser.splitter import Splitter
 
 from papercite.index.latex import to_unicode
+from papercite.index.lines import LINE_FEED, LineIndex
 from papercite.index.model import Author, Paper, Problem, ReadResult, Related, Span
 
 # The splitter logs every broken block as a warning; we report them as Problems instead.
@@ -124,18 +125,15 @@ def parse(text: str, source: str) -> ReadResult:
         return ReadResult(problems=[Problem(source=source, line=0, message=f"cannot read BibTeX: {err!r}")])
 
 
-def valid_key(key: str) -> bool:
-    return bool(_VALID_KEY.fullmatch(key))
+def written_key(raw: str, start: int, end: int, key: str, source: str) -> str | None:
+    """A key is written as it is, when BibTeX can hold it: none of the characters that end or
+    split one (`readers.KeyedReader`)."""
+    return key if _VALID_KEY.fullmatch(key) else None
 
 
-def spell_key(raw: str, start: int, end: int, key: str, source: str = "") -> str:
-    """How ``key`` is written in place of raw[start:end], the key of an entry: as it is."""
-    return key
-
-
-def standalone(raw: str) -> str:
-    """An entry's text as a file of its own (for reading an edited entry back)."""
-    return raw
+def entry_papers(raw: str, source: str) -> list[Paper]:
+    """An entry's text is a BibTeX file of its own (`readers.KeyedReader`)."""
+    return parse(raw, source).papers
 
 
 def _without_percent_comments(text: str) -> str:
@@ -242,23 +240,12 @@ class _RawEntry:
     resolved: dict[str, str] | None = field(default=None, repr=False)
 
 
-class _Positions:
-    """Offsets <-> (line, column) in code points, lines split at `\\n` like the splitter."""
-
-    def __init__(self, text: str):
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def at(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.line_starts, offset) - 1
-        return line, offset - self.line_starts[line]
-
-
 class _Reader:
     def __init__(self, text: str, source: str):
         self.written = text  # the entries' text as written, comments and all
         self.text = _without_percent_comments(text)  # what is parsed: same offsets
         self.source = source
-        self.positions = _Positions(text)
+        self.positions = LineIndex(text, LINE_FEED)  # lines as the splitter numbers them
         self.problems: list[Problem] = []
         self.macros = dict(MONTH_MACROS)
         self.undefined_macros: set[str] = set()
@@ -286,8 +273,7 @@ class _Reader:
             end_column=span.end_col, message=message, severity=severity, code=code, related=related))
 
     def span(self, start: int, end: int) -> Span:
-        (start_line, start_col), (end_line, end_col) = self.positions.at(start), self.positions.at(end)
-        return Span(start_line=start_line, start_col=start_col, end_line=end_line, end_col=end_col)
+        return self.positions.span(start, end)
 
     def read(self) -> ReadResult:
         self.collect(_Splitter(self.text).split().blocks)
@@ -350,7 +336,7 @@ class _Reader:
                                                 f"{first.line + 1}); this entry is ignored", "duplicate-key",
                             related=Related(span=first.key_span, message=f"first definition of '{block.key}'"))
             return
-        line, column = self.positions.at(start)
+        line, column = self.positions.line_col(start)
         entry = _RawEntry(block.entry_type, block.key, fields, field_lines, start=start,
                           end=start + len(block.raw), line=line, column=column,
                           key_span=self.span(key_start, key_end), key_end=key_end)
@@ -385,7 +371,7 @@ class _Reader:
                                 "syntax-error")
                 return
             name, opening = culprit
-            line = self.positions.at(start + opening)[0]
+            line = self.positions.line_col(start + opening)[0]
             delimiter = raw[opening]
             self.problem_at(start, head_end,
                             f"{what} {where}: the value of '{name}' (line {line + 1}) does not end where it "
@@ -525,7 +511,7 @@ class _Reader:
 
     def paper(self, entry: _RawEntry) -> Paper:
         fields = self.resolved_fields(entry)
-        end_line, end_col = self.positions.at(entry.end)
+        end_line, end_col = self.positions.line_col(entry.end)
         return Paper(
             key=entry.key,
             title=_title(fields),
@@ -652,8 +638,8 @@ def _authors(value: str) -> list[Author]:
 
 @lru_cache(maxsize=65536)
 def _author(name: str) -> Author | None:
-    """One name, cached: the same people recur across a library, and splitting a name costs
-    ~10 µs. A name wholly in braces (`{World Health Organization}`) is corporate."""
+    """One name, cached: the same people recur across a library, and splitting a name is not
+    cheap. A name wholly in braces (`{World Health Organization}`) is corporate."""
     if not name or name.lower() == "others":
         return None
     if name.startswith("{") and _closing_delimiter(name, 0) == len(name) - 1:

@@ -8,7 +8,6 @@ YAML also a pandoc front-matter block (``---`` ... ``---``) followed by a docume
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from papercite.index.keys import assign_keys
+from papercite.index.lines import LineIndex
 from papercite.index.model import Author, Paper, Problem, ReadResult, Related, Severity, Span
+from papercite.index.readers import entry_format
 
 ITEM_LIST_KEYS = ("items", "references")
 KEY_FIELDS = ("id", "citation-key")  # where an item's key is, first found wins
@@ -32,7 +33,6 @@ _JSON_KEY_MEMBER = re.compile(r'"(id|citation-key)"[ \t\n\r]*:[ \t\n\r]*', re.IG
 _TOKEN = re.compile(r"\w+|\S")  # what a syntax error's range covers: the word or character it stopped at
 _JSON = json.JSONDecoder()
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends LSP counts
 _FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _BLOCK_ENTRY = re.compile(r"[ \t]*-[ \t]+")  # what precedes an item of a block list on its line
 _CSL_MARKUP = re.compile(r"</?(?:i|b|sup|sub|span)(?:\s[^>]*)?>")  # CSL rich text, not content
@@ -65,25 +65,10 @@ class RawItem:
     key_ranges: dict[str, tuple[int, int]] | None = None  # KEY_FIELDS name -> text range of its value
 
 
-class LinePositions:
-    """Character offsets to (line, column), counting lines as LSP does."""
-
-    def __init__(self, text: str):
-        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
-
-    def position(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset) - 1
-        return line, offset - self.starts[line]
-
-    def span(self, start: int, end: int) -> Span:
-        (start_line, start_col), (end_line, end_col) = self.position(start), self.position(end)
-        return Span(start_line=start_line, start_col=start_col, end_line=end_line, end_col=end_col)
-
-
 def parse(text: str, source: str) -> ReadResult:
     """Read a CSL-JSON (``.json``) or CSL-YAML (``.yaml``, ``.yml``) text; any other name is
     told by its first character. Never raises: unreadable input is one Problem."""
-    lines = LinePositions(text)
+    lines = LineIndex(text)
     start = 1 if text.startswith("\ufeff") else 0  # an editor buffer may keep the BOM
     is_json = is_json_text(text, start, source)
     kind = "CSL-JSON" if is_json else "CSL-YAML"
@@ -103,9 +88,9 @@ def parse(text: str, source: str) -> ReadResult:
 
 def is_json_text(text: str, start: int, source: str) -> bool:
     """JSON by its file name; a name that is neither JSON nor YAML is told by the first character."""
-    suffix = Path(source).suffix.lower()
+    written = entry_format(Path(source))
     first = skip_json_space(text, start)
-    return suffix == ".json" or (suffix not in (".yaml", ".yml") and text[first:first + 1] in ("[", "{"))
+    return written == "csl-json" or (written != "csl-yaml" and text[first:first + 1] in ("[", "{"))
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -275,15 +260,14 @@ def plain_value(node: Node, converted: dict[int, Any]) -> Any:
 # --- writing another key in an item -----------------------------------------------------
 
 
-def valid_key(key: str) -> bool:
-    """Any text is an id, but the reader strips ids: one with outer spaces would not read back."""
-    return bool(key) and key == key.strip()
-
-
-def spell_key(raw: str, start: int, end: int, key: str, source: str) -> str:
+def written_key(raw: str, start: int, end: int, key: str, source: str) -> str | None:
     """How ``key`` is written in place of raw[start:end], an item's key (its ``key_span``): inside
     quotes, escaped as they require; in place of a whole value (a number, or a string with
-    escapes), as a JSON string, which is YAML too; a plain YAML scalar stays plain when it can."""
+    escapes), as a JSON string, which is YAML too; a plain YAML scalar stays plain when it can.
+    None for a key with outer spaces: any text is an id, but the reader strips ids, so it would
+    not read back (`readers.KeyedReader`)."""
+    if not key or key != key.strip():
+        return None
     quote = raw[start - 1:start]
     if quote in ('"', "'") and raw[end:end + 1] == quote:
         return _json_string(key)[1:-1] if quote == '"' else key.replace("'", "''")
@@ -292,9 +276,10 @@ def spell_key(raw: str, start: int, end: int, key: str, source: str) -> str:
     return yaml_plain_or_quoted(key)
 
 
-def standalone(raw: str) -> str:
-    """An item's text as a file of its own (a JSON or flow item inside a list, a block item as is)."""
-    return raw if _BLOCK_ENTRY.match(raw) else f"[{raw}]"
+def entry_papers(raw: str, source: str) -> list[Paper]:
+    """An item's text read as a file of its own: a JSON or flow item inside a list, a block item as
+    it is (`readers.KeyedReader`)."""
+    return parse(raw if _BLOCK_ENTRY.match(raw) else f"[{raw}]", source).papers
 
 
 def yaml_plain_or_quoted(key: str) -> str:
@@ -318,7 +303,7 @@ def _json_string(key: str) -> str:
 # --- items to papers ------------------------------------------------------------------------
 
 
-def papers_from_items(items: list[RawItem], text: str, source: str, lines: LinePositions) -> ReadResult:
+def papers_from_items(items: list[RawItem], text: str, source: str, lines: LineIndex) -> ReadResult:
     result = ReadResult()
 
     def problem(start: int, end: int, message: str, code: str, severity: Severity = "error",
@@ -373,7 +358,7 @@ def key_range(text: str, item: RawItem, key: str) -> tuple[int, int]:
     return start, end
 
 
-def key_span(text: str, item: RawItem, key: str, lines: LinePositions) -> Span | None:
+def key_span(text: str, item: RawItem, key: str, lines: LineIndex) -> Span | None:
     start, end = key_range(text, item, key)
     return lines.span(start, end) if end > start else None
 

@@ -17,16 +17,15 @@ How a line is told apart from another, by shape alone since there is no markup:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from papercite.index.keys import assign_keys
+from papercite.index.lines import LINE_BREAK
 from papercite.index.model import Paper, ReadResult, Span
 
 TITLE_MAX_CHARS = 250
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends LSP counts
 
 
 @dataclass
@@ -63,7 +62,7 @@ def parse(text: str, source: str) -> ReadResult:
 
 def lines_of(text: str) -> Iterator[Line]:
     line_start = 0
-    for number, line_break in enumerate([*_LINE_BREAK.finditer(text), None]):
+    for number, line_break in enumerate([*LINE_BREAK.finditer(text), None]):
         line = text[line_start:line_break.start() if line_break else len(text)]
         yield Line(number, line_start, line_start + len(line) - len(line.lstrip()), line.strip())
         line_start = line_break.end() if line_break else len(text)

@@ -25,8 +25,8 @@ from synthetic import generate, write_bib  # noqa: E402
 from papercite.index.match import paper_named  # noqa: E402
 from papercite.index.names import PaperNames  # noqa: E402
 from papercite.index.store import PaperStore  # noqa: E402
-from papercite.server.entries import EntryCommands  # noqa: E402
-from papercite.server.library import Library, Scope  # noqa: E402
+from papercite.server.lsp.entries import EntryCommands  # noqa: E402
+from papercite.server.documents.library import Library, Scope  # noqa: E402
 
 FILE_SIZE = 1000
 PROSE = ("The results of the proposed method show clear improvements across many settings, and the "

@@ -115,7 +115,7 @@ def dump():
     if merged is not None:
         merged.dump_stats(out)
 atexit.register(dump)
-from papercite.server.cli import main as cli_main
+from papercite.server.cli.main import main as cli_main
 try:
     main.enable()
     code = cli_main(sys.argv[1:])

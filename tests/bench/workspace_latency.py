@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server_latency import Client, ServerError, code_version, pct, position, server_command  # noqa: E402
 from synthetic import generate, write_bib  # noqa: E402
 
-from papercite.server.documents import DIAGNOSTICS_DELAY  # noqa: E402
+from papercite.server.lsp.sync import DIAGNOSTICS_DELAY  # noqa: E402
 
 TARGET_MS = 100.0
 SETTLE_SECONDS = 1.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from papercite.server.citations import CompletionContext
+from papercite.server.documents.citations import CompletionContext
 
 CURSOR = "|"
 

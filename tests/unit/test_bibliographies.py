@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from papercite.server.bibliographies import (
+from papercite.server.documents.bibliographies import (
     declared_bibliographies,
     expand_library_setting,
     read_text,

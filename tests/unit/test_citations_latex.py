@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from papercite.server.citations import CompletionContext, KeyRef, syntax_for
-from papercite.server.citations.latex import completion_context, find_citations, key_at
+from papercite.server.documents.citations import CompletionContext, KeyRef, syntax_for
+from papercite.server.documents.citations.latex import completion_context, find_citations, key_at
 
 from cursor import CURSOR, check_context, split  # noqa: E402
 

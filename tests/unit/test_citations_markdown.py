@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from papercite.server.citations import CompletionContext, KeyRef, syntax_for
-from papercite.server.citations.markdown import completion_context, find_citations, key_at
+from papercite.server.documents.citations import CompletionContext, KeyRef, syntax_for
+from papercite.server.documents.citations.markdown import completion_context, find_citations, key_at
 
 from cursor import check_context, split  # noqa: E402
 

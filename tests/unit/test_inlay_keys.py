@@ -1,9 +1,9 @@
-"""Which citation keys an inlay-hint request covers (papercite.server.inlay_hints.keys_between)."""
+"""Which citation keys an inlay-hint request covers (papercite.server.lsp.features.inlay_hints.keys_between)."""
 
 from __future__ import annotations
 
-from papercite.server.citations import latex, markdown
-from papercite.server.inlay_hints import keys_between
+from papercite.server.documents.citations import latex, markdown
+from papercite.server.lsp.features.inlay_hints import keys_between
 
 
 def test_keys_inside_the_range_only_with_citations_begun_above_it():

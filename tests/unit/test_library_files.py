@@ -23,8 +23,8 @@ import pytest
 from papercite.index import store as store_module
 from papercite.index.readers import read_file
 from papercite.index.store import PaperStore
-from papercite.server.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
-from papercite.server.library import Library
+from papercite.server.documents.bibliographies import declared_bibliographies, expand_library_setting, workspace_bibliographies
+from papercite.server.documents.library import Library
 
 HANG_SECONDS = 30  # a call not back by then is blocked (each returns in milliseconds)
 CSL_JSON = '[{"id": "doe2020", "type": "article", "title": "Csl Paper", "issued": {"date-parts": [[2020]]}}]\n'

@@ -13,7 +13,7 @@ from papercite.index.match import in_order, paper_named, queries
 from papercite.index.names import NameMatch, PaperNames, name_of
 from papercite.index.search import PaperSearch
 from papercite.index.store import PaperStore
-from papercite.server.library import Library, Scope, edit_distance
+from papercite.server.documents.library import Library, Scope, edit_distance
 
 PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
 SAMPLE = Path(__file__).resolve().parents[2] / "index" / "sample"

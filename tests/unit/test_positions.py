@@ -6,7 +6,7 @@ import pytest
 from lsprotocol import types
 
 from papercite.index.model import Span
-from papercite.server.positions import Lines
+from papercite.server.documents.positions import Lines
 
 TEXT = "first line\r\n😀 漢字 \\cite{vaswani}\nlast"
 KEY = TEXT.index("vaswani")

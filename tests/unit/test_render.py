@@ -10,9 +10,9 @@ from pygls.protocol import default_converter
 
 from papercite.index.model import Author, Paper
 from papercite.index.search import Hit
-from papercite.server.completion import ItemCache
-from papercite.server.settings import CompletionSettings, Settings
-from papercite.server.render import (
+from papercite.server.lsp.features.completion import ItemCache
+from papercite.server.documents.settings import CompletionSettings, Settings
+from papercite.server.lsp.render import (
     author_year,
     reference_markdown,
     shorten,

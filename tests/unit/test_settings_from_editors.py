@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from papercite.server.settings import Settings, parse_settings
+from papercite.server.documents.settings import Settings, parse_settings
 
 
 @pytest.mark.parametrize("raw", [[], {"papercite": []}, {"papercite": [], "texlab": {"build": {}}}])

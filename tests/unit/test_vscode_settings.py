@@ -28,7 +28,7 @@ def test_the_check_mode_agrees(capsys):
 
 
 def test_every_server_setting_is_there_with_its_default():
-    from papercite.server.settings import Settings
+    from papercite.server.documents.settings import Settings
 
     properties = generator().generate()[0]["properties"]
     defaults = Settings().model_dump(by_alias=True, mode="json")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from papercite.index.model import Paper
-from papercite.server.citations import KeyRef
-from papercite.server.unused import unused_entries
-from papercite.server.workspace import Buffer, CitingDocuments, citing_files
+from papercite.server.documents.citations import KeyRef, markdown
+from papercite.server.lsp.unused import unused_entries
+from papercite.server.documents.workspace import Buffer, CitingDocuments, citing_files
 
 FILES = {
     "main.tex": "\\documentclass{article}\n\\begin{document}\n\\cite{a, b} and \\citep[p.~3]{a}\n\\end{document}\n",
@@ -64,7 +64,9 @@ def test_which_files_and_what_they_cite(root: Path):
     assert cited(workspace, "odd key") == [("index.qmd", "odd key")]
     (odd_doc, odd_ref), = workspace.citations_of("odd key")
     (bare_doc, bare_ref), = workspace.citations_of("d")
-    assert odd_doc.braced(odd_ref) and not bare_doc.braced(bare_ref)
+    # written @{odd key}, the citation holds a key with a space; a bare @d does not
+    assert markdown.valid_key("odd key", odd_doc.text, odd_ref)
+    assert not markdown.valid_key("odd key", bare_doc.text, bare_ref)
     assert cited(workspace, "b") == [("main.tex", "b"), ("more.Rmd", "b")]
     assert workspace.citations_of("commented") == [] and workspace.citations_of("hidden") == []
 
@@ -117,7 +119,7 @@ def test_huge_files_and_limits(root: Path, monkeypatch):
     assert len(found) == 2 and truncated
     assert citing_files([root / "missing"]) == ({}, False)
     write(root, {"generated.tex": "\\cite{huge}\n" + "%" * 100})
-    monkeypatch.setattr("papercite.server.workspace.MAX_DOCUMENT_BYTES", 100)
+    monkeypatch.setattr("papercite.server.documents.workspace.MAX_DOCUMENT_BYTES", 100)
     found, truncated = citing_files([root])
     assert root / "generated.tex" not in found and root / "main.tex" in found and not truncated
 

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from papercite.server.settings import SECTION, Settings
+from papercite.server.documents.settings import SECTION, Settings
 
 PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
 SERVER_ID = "papercite"  # the id the extension reads the server settings' names from

@@ -1,8 +1,0 @@
-"""The citation parser of each syntax (kept apart from the package's __init__, which both parser
-modules import)."""
-
-from types import ModuleType
-
-from papercite.server.citations import latex, markdown
-
-PARSERS: dict[str, ModuleType] = {"latex": latex, "markdown": markdown}
